@@ -1,0 +1,67 @@
+#include "autodiff/reduce.h"
+
+#include <numeric>
+
+#include "autodiff/tape.h"
+#include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/reduce.h"
+
+namespace dlcam {
+
+namespace kc = kernels::cpu;
+
+namespace {
+std::vector<int> allDims(const Array& x) {
+  std::vector<int> dims(static_cast<size_t>(x.rank()));
+  std::iota(dims.begin(), dims.end(), 0);
+  return dims;
+}
+
+// Broadcasts g (reduced shape) back to `shape`, times `scale`.
+Tensor spread(const Tensor& g, const Shape& shape, double scale) {
+  return kc::zipBroadcast(Tensor(shape, g.dtype()), g, [scale](auto, auto v) { return v * scale; });
+}
+}  // namespace
+
+Array sum(const Array& x, const std::vector<int>& dims) {
+  Array out(kc::sum(x.value(), dims), x.format());
+  if (detail::anyTraced(x)) {
+    Shape shape = x.shape();
+    detail::record(out, "sum", {&x}, [shape](const Tensor& g, const std::vector<bool>&) {
+      return std::vector<Tensor>{spread(g, shape, 1.0)};
+    });
+  }
+  return out;
+}
+
+Array sum(const Array& x) { return sum(x, allDims(x)); }
+
+Array mean(const Array& x, const std::vector<int>& dims) {
+  const int64_t count = x.numel() / kc::reducedShape(x.shape(), dims).numel();
+  if (count == 0) fail("mean over an empty array (shape ", x.shape().str(), ") is undefined");
+  Tensor s = kc::sum(x.value(), dims);
+  Array out(kc::map(s, [count](auto v) { return v / static_cast<decltype(v)>(count); }), x.format());
+  if (detail::anyTraced(x)) {
+    Shape shape = x.shape();
+    detail::record(out, "mean", {&x}, [shape, count](const Tensor& g, const std::vector<bool>&) {
+      return std::vector<Tensor>{spread(g, shape, 1.0 / static_cast<double>(count))};
+    });
+  }
+  return out;
+}
+
+Array mean(const Array& x) { return mean(x, allDims(x)); }
+
+Array max(const Array& x, const std::vector<int>& dims) {
+  kc::MaxResult r = kc::max(x.value(), dims);
+  Array out(r.values, x.format());
+  if (detail::anyTraced(x)) {
+    Shape shape = x.shape();
+    detail::record(out, "max", {&x}, [arg = std::move(r.argmax), shape](const Tensor& g, const std::vector<bool>&) {
+      return std::vector<Tensor>{kc::maxBackward(g, arg, shape)};
+    });
+  }
+  return out;
+}
+
+}  // namespace dlcam

@@ -1,0 +1,53 @@
+#include "core/array.h"
+
+#include <ostream>
+
+#include "autodiff/tape.h"
+#include "kernels/cpu/layout.h"
+
+namespace dlcam {
+
+Array::Array(Tensor value) : value_(std::move(value)), format_(DimFormat::unformatted(value_.rank())) {}
+
+Array::Array(Tensor value, std::string_view format) {
+  DimFormat fmt(format);
+  if (fmt.rank() < value.rank())
+    fail("format \"", format, "\" has ", fmt.rank(), " labels but the data has ", value.rank(),
+         " dimensions (", value.shape().str(), "); give one label per dimension");
+  std::vector<int64_t> dims = value.shape().dims();
+  dims.resize(static_cast<size_t>(fmt.rank()), 1);
+  value = value.reshaped(Shape(dims));
+  if (!fmt.isCanonical()) {
+    std::vector<int> order = fmt.canonicalOrder();
+    value = kernels::cpu::permute(value, order);
+    std::string labels;
+    for (int d : order) labels += fmt[d];
+    fmt = DimFormat(labels);
+  }
+  value_ = std::move(value);
+  format_ = std::move(fmt);
+}
+
+Array::Array(Tensor value, DimFormat format) : value_(std::move(value)), format_(std::move(format)) {
+  DLCAM_ASSERT(format_.rank() == value_.rank(), "format ", format_.str(), " for shape ", value_.shape().str());
+  DLCAM_ASSERT(format_.isCanonical(), "format ", format_.str(), " is not canonical");
+}
+
+double Array::item() const {
+  if (numel() != 1) fail("item() needs an array with one element, got shape ", shape().str());
+  return value_.at(0);
+}
+
+std::vector<float> Array::toVector() const {
+  Tensor f = value_.to(DType::Float32);
+  const float* p = f.data<float>();
+  return std::vector<float>(p, p + f.numel());
+}
+
+bool Array::isTraced() const { return detail::isRecording(node_); }
+
+std::ostream& operator<<(std::ostream& out, const Array& x) {
+  return out << "Array " << x.shape().str() << " " << x.format().str() << " " << dtypeName(x.dtype());
+}
+
+}  // namespace dlcam

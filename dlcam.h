@@ -1,0 +1,11 @@
+// dlcam: the whole public API in one include.
+#pragma once
+
+#include "autodiff/elementwise.h"
+#include "autodiff/reduce.h"
+#include "autodiff/tape.h"
+#include "core/array.h"
+#include "core/dim_format.h"
+#include "core/error.h"
+#include "core/shape.h"
+#include "core/tensor.h"

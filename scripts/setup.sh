@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what dlcam needs to build and test on Debian 12, from Debian packages only.
+# Run as root (or with sudo). As another user it prints the exact command to run instead.
+set -euo pipefail
+
+packages=(build-essential cmake libeigen3-dev doctest-dev libstb-dev libbenchmark-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present (${packages[*]})"
+  exit 0
+fi
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo bash -c "$cmd"
+  else
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: run as root:  $cmd" >&2
+    exit 1
+  fi
+else
+  echo "setup: installing ${missing[*]}"
+  bash -c "$cmd"
+fi
