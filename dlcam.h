@@ -2,7 +2,9 @@
 #pragma once
 
 #include "autodiff/elementwise.h"
+#include "autodiff/linear.h"
 #include "autodiff/reduce.h"
+#include "autodiff/shape_ops.h"
 #include "autodiff/tape.h"
 #include "core/array.h"
 #include "core/dim_format.h"
