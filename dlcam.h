@@ -3,7 +3,9 @@
 
 #include "autodiff/elementwise.h"
 #include "autodiff/linear.h"
+#include "autodiff/pool.h"
 #include "autodiff/reduce.h"
+#include "autodiff/resize.h"
 #include "autodiff/shape_ops.h"
 #include "autodiff/tape.h"
 #include "core/array.h"

@@ -29,8 +29,11 @@ Array::Array(Tensor value, std::string_view format) {
 }
 
 Array::Array(Tensor value, DimFormat format) : value_(std::move(value)), format_(std::move(format)) {
-  DLCAM_ASSERT(format_.rank() == value_.rank(), "format ", format_.str(), " for shape ", value_.shape().str());
-  DLCAM_ASSERT(format_.isCanonical(), "format ", format_.str(), " is not canonical");
+  if (format_.rank() != value_.rank())
+    fail("format \"", format_.str(), "\" has ", format_.rank(), " labels but the data has ", value_.rank(),
+         " dimensions (", value_.shape().str(), ")");
+  if (!format_.isCanonical())
+    fail("format \"", format_.str(), "\" is not in canonical order (S… C B T U); pass it as a string to permute the data");
 }
 
 double Array::item() const {

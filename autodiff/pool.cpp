@@ -1,0 +1,202 @@
+#include "autodiff/pool.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "autodiff/reduce.h"
+#include "autodiff/tape.h"
+#include "kernels/cpu/layout.h"
+#include "kernels/cpu/pool.h"
+#include "kernels/cpu/reduce.h"
+
+namespace dlcam {
+
+namespace kc = kernels::cpu;
+
+PoolPadding PoolPadding::same() {
+  PoolPadding p;
+  p.mode = Mode::Same;
+  return p;
+}
+
+PoolPadding PoolPadding::explicitPad(std::vector<int64_t> before, std::vector<int64_t> after) {
+  PoolPadding p;
+  p.before = std::move(before);
+  p.after = std::move(after);
+  return p;
+}
+
+namespace {
+
+// The kernels pool the leading dimensions. S dimensions already lead; a T dimension is moved
+// to the front (T C B) and back afterwards.
+struct Plan {
+  kc::PoolParams params;
+  std::vector<int> order, inverse;  // empty when x is already in kernel layout
+  Shape kernelShape;                // x's shape in kernel layout
+};
+
+std::string list(const std::vector<int64_t>& v) {
+  std::ostringstream out;
+  out << "[";
+  for (size_t i = 0; i < v.size(); ++i) out << (i ? " " : "") << v[i];
+  out << "]";
+  return out.str();
+}
+
+// One value per pooled dimension from a list of 1 or nd values (or none, giving `fallback`).
+std::vector<int64_t> perDim(const std::vector<int64_t>& v, size_t nd, const std::vector<int64_t>& fallback,
+                            const char* fn, const char* what, const DimFormat& format) {
+  if (v.empty() && !fallback.empty()) return fallback;
+  if (v.size() == nd) return v;
+  if (v.size() == 1) return std::vector<int64_t>(nd, v[0]);
+  fail(fn, ": ", what, " needs 1 or ", nd, " values (one per pooled dimension of format \"", format.str(),
+       "\"), got ", v.size(), " values ", list(v));
+}
+
+Plan makePlan(const Array& x, const PoolOptions& o, const char* fn) {
+  const DimFormat& fmt = x.format();
+  Plan plan;
+  size_t nd = static_cast<size_t>(fmt.count('S'));
+  if (nd > 3) fail(fn, ": pools over 1 to 3 S dimensions, got ", nd, " in format \"", fmt.str(), "\"");
+  if (nd == 0) {
+    const int t = fmt.find('T');
+    if (t < 0)
+      fail(fn, ": x needs 1 to 3 S dimensions or a T dimension to pool over, got format \"", fmt.str(), "\"");
+    nd = 1;
+    plan.order.push_back(t);
+    for (int d = 0; d < x.rank(); ++d)
+      if (d != t) plan.order.push_back(d);
+    plan.inverse.resize(plan.order.size());
+    for (size_t i = 0; i < plan.order.size(); ++i) plan.inverse[static_cast<size_t>(plan.order[i])] = static_cast<int>(i);
+  }
+  std::vector<int64_t> dims;
+  if (plan.order.empty()) {
+    dims = x.shape().dims();
+  } else {
+    for (int d : plan.order) dims.push_back(x.size(d));
+  }
+  plan.kernelShape = Shape(dims);
+
+  if (o.size.empty()) fail(fn, ": the window size is required (1 or ", nd, " values), got none");
+  kc::PoolParams& p = plan.params;
+  p.window = perDim(o.size, nd, {}, fn, "the window size", fmt);
+  p.stride = perDim(o.stride, nd, p.window, fn, "the stride", fmt);
+  p.countIncludePad = o.countIncludePad;
+  const bool same = o.padding.mode == PoolPadding::Mode::Same;
+  if (same && o.ceilMode) fail(fn, ": ceilMode applies to explicit padding only, not to 'same' padding");
+  if (same && (!o.padding.before.empty() || !o.padding.after.empty()))
+    fail(fn, ": 'same' padding computes its own amounts; got explicit values before ", list(o.padding.before),
+         ", after ", list(o.padding.after));
+  const std::vector<int64_t> zeros(nd, 0);
+  p.padBefore = perDim(o.padding.before, nd, zeros, fn, "the padding before", fmt);
+  p.padAfter = perDim(o.padding.after, nd, zeros, fn, "the padding after", fmt);
+  p.outSize.resize(nd);
+
+  for (size_t d = 0; d < nd; ++d) {
+    const int64_t in = dims[d], k = p.window[d], s = p.stride[d];
+    int64_t &pb = p.padBefore[d], &pa = p.padAfter[d];
+    const size_t dim = d + 1;
+    if (k < 1) fail(fn, ": the window size must be positive, got ", list(o.size));
+    if (s < 1) fail(fn, ": the stride must be positive, got ", list(o.stride));
+    if (in == 0)
+      fail(fn, ": cannot pool over a dimension of size 0 (pooled dimension ", dim, " of input ",
+           x.shape().str(), " \"", fmt.str(), "\")");
+    if (same) {
+      const int64_t out = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>((out - 1) * s + k - in, 0);
+      pb = total / 2;
+      pa = total - pb;
+      p.outSize[d] = out;
+      continue;
+    }
+    if (pb < 0 || pa < 0)
+      fail(fn, ": padding must not be negative, got before ", list(o.padding.before), ", after ",
+           list(o.padding.after));
+    if (pb >= k || pa >= k)
+      fail(fn, ": padding must be smaller than the window (", k, ") in pooled dimension ", dim,
+           ", got before ", pb, ", after ", pa);
+    const int64_t padded = in + pb + pa;
+    if (k > padded)
+      fail(fn, ": the window (", k, ") is larger than the padded input (", in, " + ", pb, " + ", pa, " = ",
+           padded, ") in pooled dimension ", dim, " of input ", x.shape().str(), " \"", fmt.str(), "\"");
+    int64_t out = o.ceilMode ? (padded - k + s - 1) / s + 1 : (padded - k) / s + 1;
+    // The ONNX/PyTorch rule: a ceil-mode window must start inside the input or the leading padding.
+    if (o.ceilMode && (out - 1) * s >= in + pb) --out;
+    p.outSize[d] = out;
+  }
+  return plan;
+}
+
+Tensor toKernel(const Tensor& t, const Plan& plan) {
+  return plan.order.empty() ? t : kc::permute(t, plan.order);
+}
+
+Tensor fromKernel(const Tensor& t, const Plan& plan) {
+  return plan.order.empty() ? t : kc::permute(t, plan.inverse);
+}
+
+std::vector<int> globalDims(const Array& x, const char* fn) {
+  std::vector<int> dims = x.format().spatialDims();
+  if (!dims.empty()) return dims;
+  const int t = x.format().find('T');
+  if (t < 0)
+    fail(fn, ": x needs S dimensions or a T dimension to pool over, got format \"", x.format().str(), "\"");
+  return {t};
+}
+
+template <typename Reduce>
+Array globalPool(const Array& x, const char* fn, Reduce reduce) {
+  const std::vector<int> dims = globalDims(x, fn);
+  for (int d : dims)
+    if (x.size(d) == 0)
+      fail(fn, ": cannot pool over a dimension of size 0 (input ", x.shape().str(), " \"", x.format().str(), "\")");
+  if (x.numel() > 0) return reduce(x, dims);
+  // No channels or no observations: nothing to reduce, and mean/max refuse empty arrays.
+  Array out(Tensor(kc::reducedShape(x.shape(), dims), x.dtype()), x.format());
+  if (detail::anyTraced(x)) {
+    Shape shape = x.shape();
+    detail::record(out, fn, {&x}, [shape](const Tensor& g, const std::vector<bool>&) {
+      return std::vector<Tensor>{Tensor(shape, g.dtype())};
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Array maxPool(const Array& x, const PoolOptions& options) {
+  Plan plan = makePlan(x, options, "maxPool");
+  kc::MaxPoolResult r = kc::maxPool(toKernel(x.value(), plan), plan.params);
+  Array out(fromKernel(r.values, plan), x.format());
+  if (detail::anyTraced(x))
+    detail::record(out, "maxPool", {&x},
+                   [arg = std::move(r.argmax), plan](const Tensor& g, const std::vector<bool>& needed) {
+                     if (!needed[0]) return std::vector<Tensor>{Tensor()};
+                     Tensor gx = kc::maxPoolBackward(toKernel(g, plan), arg, plan.kernelShape, plan.params);
+                     return std::vector<Tensor>{fromKernel(gx, plan)};
+                   });
+  return out;
+}
+
+Array avgPool(const Array& x, const PoolOptions& options) {
+  Plan plan = makePlan(x, options, "avgPool");
+  Array out(fromKernel(kc::avgPool(toKernel(x.value(), plan), plan.params), plan), x.format());
+  if (detail::anyTraced(x))
+    detail::record(out, "avgPool", {&x}, [plan](const Tensor& g, const std::vector<bool>& needed) {
+      if (!needed[0]) return std::vector<Tensor>{Tensor()};
+      Tensor gx = kc::avgPoolBackward(toKernel(g, plan), plan.kernelShape, plan.params);
+      return std::vector<Tensor>{fromKernel(gx, plan)};
+    });
+  return out;
+}
+
+Array globalAvgPool(const Array& x) {
+  return globalPool(x, "globalAvgPool", [](const Array& a, const std::vector<int>& dims) { return mean(a, dims); });
+}
+
+Array globalMaxPool(const Array& x) {
+  return globalPool(x, "globalMaxPool", [](const Array& a, const std::vector<int>& dims) { return max(a, dims); });
+}
+
+}  // namespace dlcam
