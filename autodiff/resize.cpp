@@ -1,0 +1,71 @@
+#include "autodiff/resize.h"
+
+#include <memory>
+#include <sstream>
+
+#include "autodiff/tape.h"
+#include "kernels/cpu/resize.h"
+
+namespace dlcam {
+
+namespace kc = kernels::cpu;
+
+namespace {
+
+std::string list(const std::vector<int64_t>& v) {
+  std::ostringstream s;
+  s << "[";
+  for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
+  s << "]";
+  return s.str();
+}
+
+kc::ResizeKernel kernelOf(ResizeMethod m) {
+  switch (m) {
+    case ResizeMethod::Nearest: return kc::ResizeKernel::Box;
+    case ResizeMethod::Linear: return kc::ResizeKernel::Triangle;
+    case ResizeMethod::Cubic: return kc::ResizeKernel::Cubic;
+  }
+  fail("resize: unknown method ", static_cast<int>(m));
+}
+
+}  // namespace
+
+Array resize(const Array& x, const std::vector<int64_t>& outputSize, const ResizeOptions& options) {
+  const DimFormat& fmt = x.format();
+  std::vector<int> dims = fmt.spatialDims();
+  const char* what = "S";
+  if (dims.empty() && fmt.find('T') >= 0) {
+    dims = {fmt.find('T')};
+    what = "T";
+  }
+  if (dims.empty())
+    fail("resize: x needs S dimensions or a T dimension to resize, got format \"", fmt.str(), "\" (shape ",
+         x.shape().str(), ")");
+  if (outputSize.size() != dims.size())
+    fail("resize: outputSize needs ", dims.size(), " values (one per ", what, " dimension of format \"", fmt.str(),
+         "\"), got ", outputSize.size(), " ", list(outputSize));
+  for (size_t k = 0; k < dims.size(); ++k) {
+    if (outputSize[k] <= 0) fail("resize: output sizes must be positive, got ", list(outputSize));
+    if (x.size(dims[k]) == 0)
+      fail("resize: cannot resize an empty dimension (dimension ", dims[k], " of input ", x.shape().str(), " ",
+           fmt.str(), ")");
+  }
+
+  kc::ResizeParams params;
+  params.dims = dims;
+  params.outSizes = outputSize;
+  params.kernel = kernelOf(options.method);
+  params.antialiasing = options.antialiasing && options.method != ResizeMethod::Nearest;
+  params.border = options.border;
+  auto plan = std::make_shared<const kc::ResizePlan>(kc::planResize(x.shape(), params));
+
+  Array out(kc::resize(x.value(), *plan), fmt);
+  if (detail::anyTraced(x))
+    detail::record(out, "resize", {&x}, [plan](const Tensor& g, const std::vector<bool>& needed) {
+      return std::vector<Tensor>{needed[0] ? kc::resizeBackward(g, *plan) : Tensor()};
+    });
+  return out;
+}
+
+}  // namespace dlcam
