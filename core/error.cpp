@@ -3,8 +3,10 @@
 namespace dlcam::detail {
 
 void assertionFailed(const char* expr, const char* file, int line, const std::string& msg) {
-  throw std::logic_error(cat("dlcam internal error: ", expr, " failed at ", file, ":", line,
-                             msg.empty() ? "" : ": ", msg));
+  std::ostringstream out;
+  out << "dlcam internal error: " << expr << " failed at " << file << ":" << line;
+  if (!msg.empty()) out << ": " << msg;
+  throw std::logic_error(out.str());
 }
 
 }  // namespace dlcam::detail
