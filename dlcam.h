@@ -1,6 +1,7 @@
 // dlcam: the whole public API in one include.
 #pragma once
 
+#include "autodiff/conv.h"
 #include "autodiff/dropout.h"
 #include "autodiff/elementwise.h"
 #include "autodiff/linear.h"
