@@ -1,8 +1,8 @@
 #include "autodiff/conv.h"
 
 #include <algorithm>
-#include <sstream>
 
+#include "autodiff/per_dimension.h"
 #include "autodiff/tape.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/layout.h"
@@ -21,14 +21,6 @@ struct Layout {
 };
 
 std::string describe(const Array& x) { return detail::cat(x.shape().str(), " \"", x.format().str(), "\""); }
-
-std::string listOf(const std::vector<int64_t>& v) {
-  std::ostringstream s;
-  s << '[';
-  for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
-  s << ']';
-  return s.str();
-}
 
 Layout layoutOf(const Array& x) {
   const DimFormat& f = x.format();
@@ -68,16 +60,6 @@ Tensor fromKernel(const Tensor& t, const Layout& l) {
   return t.reshaped(Shape(dims));
 }
 
-// Expands a stride/dilation/padding list to one value per spatial dim.
-std::vector<int64_t> perDim(const std::vector<int64_t>& v, int d, int64_t fallback, const char* name) {
-  if (v.empty()) return std::vector<int64_t>(static_cast<size_t>(d), fallback);
-  if (v.size() == 1) return std::vector<int64_t>(static_cast<size_t>(d), v[0]);
-  if (static_cast<int>(v.size()) != d)
-    fail("conv: ", name, " needs 1 or ", d, " values (one per spatial dim of a ", d, "-D convolution), got ",
-         v.size(), " values ", listOf(v));
-  return v;
-}
-
 kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& weights, const Layout& l,
                                  const ConvOptions& o) {
   const int d = l.spatialDims;
@@ -114,12 +96,13 @@ kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& 
          ", so the weights need C/groups = ", g.channels / g.groups, " in dim ", d + 1, ", but the weights of shape ",
          ws.str(), " have ", perGroup);
 
-  const std::vector<int64_t> stride = perDim(o.stride, d, 1, "stride");
-  const std::vector<int64_t> dilation = perDim(o.dilation, d, 1, "dilation");
+  const std::string where = detail::cat("one per spatial dim of a ", d, "-D convolution");
+  const std::vector<int64_t> stride = detail::perDimension(o.stride, du, std::vector<int64_t>(du, 1), "conv: stride", where);
+  const std::vector<int64_t> dilation = detail::perDimension(o.dilation, du, std::vector<int64_t>(du, 1), "conv: dilation", where);
   for (int a = 0; a < d; ++a) {
     const auto au = static_cast<size_t>(a);
-    if (stride[au] < 1) fail("conv: stride must be positive, got ", listOf(o.stride));
-    if (dilation[au] < 1) fail("conv: dilation must be positive, got ", listOf(o.dilation));
+    if (stride[au] < 1) fail("conv: stride must be positive, got ", detail::bracketed(o.stride));
+    if (dilation[au] < 1) fail("conv: dilation must be positive, got ", detail::bracketed(o.dilation));
     g.stride[au] = stride[au];
     g.dilation[au] = dilation[au];
   }
@@ -127,14 +110,14 @@ kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& 
   const ConvPadding& pad = o.padding;
   if (pad.mode == ConvPadding::Mode::Causal && d != 1)
     fail("conv: causal padding is for 1-D convolution only, x ", describe(x), " has ", d, " spatial dims");
-  std::vector<int64_t> before = perDim(pad.before, d, 0, "padding (before)");
-  std::vector<int64_t> after = perDim(pad.after, d, 0, "padding (after)");
+  std::vector<int64_t> before = detail::perDimension(pad.before, du, std::vector<int64_t>(du, 0), "conv: padding (before)", where);
+  std::vector<int64_t> after = detail::perDimension(pad.after, du, std::vector<int64_t>(du, 0), "conv: padding (after)", where);
   for (int a = 0; a < d; ++a) {
     const auto au = static_cast<size_t>(a);
     const int64_t in = g.in[au], k = g.kernel[au], s = g.stride[au];
     const int64_t span = (k - 1) * g.dilation[au] + 1;  // the kernel's extent with dilation
     if (pad.mode == ConvPadding::Mode::Explicit && (before[au] < 0 || after[au] < 0))
-      fail("conv: padding must not be negative, got before ", listOf(pad.before), ", after ", listOf(pad.after));
+      fail("conv: padding must not be negative, got before ", detail::bracketed(pad.before), ", after ", detail::bracketed(pad.after));
     if (pad.mode == ConvPadding::Mode::Same) {
       const int64_t out = (in + s - 1) / s;
       const int64_t total = std::max<int64_t>((out - 1) * s + span - in, 0);

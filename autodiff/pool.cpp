@@ -1,8 +1,8 @@
 #include "autodiff/pool.h"
 
 #include <algorithm>
-#include <sstream>
 
+#include "autodiff/per_dimension.h"
 #include "autodiff/reduce.h"
 #include "autodiff/tape.h"
 #include "kernels/cpu/layout.h"
@@ -36,24 +36,6 @@ struct Plan {
   Shape kernelShape;                // x's shape in kernel layout
 };
 
-std::string list(const std::vector<int64_t>& v) {
-  std::ostringstream out;
-  out << "[";
-  for (size_t i = 0; i < v.size(); ++i) out << (i ? " " : "") << v[i];
-  out << "]";
-  return out.str();
-}
-
-// One value per pooled dimension from a list of 1 or nd values (or none, giving `fallback`).
-std::vector<int64_t> perDim(const std::vector<int64_t>& v, size_t nd, const std::vector<int64_t>& fallback,
-                            const char* fn, const char* what, const DimFormat& format) {
-  if (v.empty() && !fallback.empty()) return fallback;
-  if (v.size() == nd) return v;
-  if (v.size() == 1) return std::vector<int64_t>(nd, v[0]);
-  fail(fn, ": ", what, " needs 1 or ", nd, " values (one per pooled dimension of format \"", format.str(),
-       "\"), got ", v.size(), " values ", list(v));
-}
-
 Plan makePlan(const Array& x, const PoolOptions& o, const char* fn) {
   const DimFormat& fmt = x.format();
   Plan plan;
@@ -80,25 +62,26 @@ Plan makePlan(const Array& x, const PoolOptions& o, const char* fn) {
 
   if (o.size.empty()) fail(fn, ": the window size is required (1 or ", nd, " values), got none");
   kc::PoolParams& p = plan.params;
-  p.window = perDim(o.size, nd, {}, fn, "the window size", fmt);
-  p.stride = perDim(o.stride, nd, p.window, fn, "the stride", fmt);
+  const std::string where = detail::cat("one per pooled dimension of format \"", fmt.str(), "\"");
+  p.window = detail::perDimension(o.size, nd, {}, detail::cat(fn, ": the window size"), where);
+  p.stride = detail::perDimension(o.stride, nd, p.window, detail::cat(fn, ": the stride"), where);
   p.countIncludePad = o.countIncludePad;
   const bool same = o.padding.mode == PoolPadding::Mode::Same;
   if (same && o.ceilMode) fail(fn, ": ceilMode applies to explicit padding only, not to 'same' padding");
   if (same && (!o.padding.before.empty() || !o.padding.after.empty()))
-    fail(fn, ": 'same' padding computes its own amounts; got explicit values before ", list(o.padding.before),
-         ", after ", list(o.padding.after));
+    fail(fn, ": 'same' padding computes its own amounts; got explicit values before ", detail::bracketed(o.padding.before),
+         ", after ", detail::bracketed(o.padding.after));
   const std::vector<int64_t> zeros(nd, 0);
-  p.padBefore = perDim(o.padding.before, nd, zeros, fn, "the padding before", fmt);
-  p.padAfter = perDim(o.padding.after, nd, zeros, fn, "the padding after", fmt);
+  p.padBefore = detail::perDimension(o.padding.before, nd, zeros, detail::cat(fn, ": the padding before"), where);
+  p.padAfter = detail::perDimension(o.padding.after, nd, zeros, detail::cat(fn, ": the padding after"), where);
   p.outSize.resize(nd);
 
   for (size_t d = 0; d < nd; ++d) {
     const int64_t in = dims[d], k = p.window[d], s = p.stride[d];
     int64_t &pb = p.padBefore[d], &pa = p.padAfter[d];
     const size_t dim = d + 1;
-    if (k < 1) fail(fn, ": the window size must be positive, got ", list(o.size));
-    if (s < 1) fail(fn, ": the stride must be positive, got ", list(o.stride));
+    if (k < 1) fail(fn, ": the window size must be positive, got ", detail::bracketed(o.size));
+    if (s < 1) fail(fn, ": the stride must be positive, got ", detail::bracketed(o.stride));
     if (in == 0)
       fail(fn, ": cannot pool over a dimension of size 0 (pooled dimension ", dim, " of input ",
            x.shape().str(), " \"", fmt.str(), "\")");
@@ -111,8 +94,8 @@ Plan makePlan(const Array& x, const PoolOptions& o, const char* fn) {
       continue;
     }
     if (pb < 0 || pa < 0)
-      fail(fn, ": padding must not be negative, got before ", list(o.padding.before), ", after ",
-           list(o.padding.after));
+      fail(fn, ": padding must not be negative, got before ", detail::bracketed(o.padding.before), ", after ",
+           detail::bracketed(o.padding.after));
     if (pb >= k || pa >= k)
       fail(fn, ": padding must be smaller than the window (", k, ") in pooled dimension ", dim,
            ", got before ", pb, ", after ", pa);

@@ -1,7 +1,6 @@
 #include "autodiff/resize.h"
 
 #include <memory>
-#include <sstream>
 
 #include "autodiff/tape.h"
 #include "kernels/cpu/resize.h"
@@ -11,14 +10,6 @@ namespace dlcam {
 namespace kc = kernels::cpu;
 
 namespace {
-
-std::string list(const std::vector<int64_t>& v) {
-  std::ostringstream s;
-  s << "[";
-  for (size_t i = 0; i < v.size(); ++i) s << (i ? " " : "") << v[i];
-  s << "]";
-  return s.str();
-}
 
 kc::ResizeKernel kernelOf(ResizeMethod m) {
   switch (m) {
@@ -44,9 +35,9 @@ Array resize(const Array& x, const std::vector<int64_t>& outputSize, const Resiz
          x.shape().str(), ")");
   if (outputSize.size() != dims.size())
     fail("resize: outputSize needs ", dims.size(), " values (one per ", what, " dimension of format \"", fmt.str(),
-         "\"), got ", outputSize.size(), " ", list(outputSize));
+         "\"), got ", outputSize.size(), " ", detail::bracketed(outputSize));
   for (size_t k = 0; k < dims.size(); ++k) {
-    if (outputSize[k] <= 0) fail("resize: output sizes must be positive, got ", list(outputSize));
+    if (outputSize[k] <= 0) fail("resize: output sizes must be positive, got ", detail::bracketed(outputSize));
     if (x.size(dims[k]) == 0)
       fail("resize: cannot resize an empty dimension (dimension ", dims[k], " of input ", x.shape().str(), " ",
            fmt.str(), ")");

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dlcam {
 
@@ -21,6 +22,16 @@ template <typename... Args>
 std::string cat(const Args&... args) {
   std::ostringstream out;
   (out << ... << args);
+  return out.str();
+}
+
+// "[2 3 4]": a list of sizes or indices for an error message.
+template <typename Int>
+std::string bracketed(const std::vector<Int>& values) {
+  std::ostringstream out;
+  out << '[';
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? " " : "") << values[i];
+  out << ']';
   return out.str();
 }
 
