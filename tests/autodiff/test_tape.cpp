@@ -101,3 +101,40 @@ TEST_CASE("Deep chains do not overflow the stack") {
   for (int i = 0; i < 100000; ++i) y = y + 0.0;
   CHECK(tape.gradient(sum(y), x).item() == doctest::Approx(1.0));
 }
+
+namespace {
+// An identity-like op whose backward counts its calls and records which inputs were needed.
+struct Probe {
+  int calls = 0;
+  std::vector<bool> lastNeeded;
+  Array operator()(const Array& a, const Array& b) {
+    Array out = a + b;  // recorded as "add" when traced; re-recorded below as the probe
+    Array result(out.value(), out.format());
+    if (detail::anyTraced(a, b))
+      detail::record(result, "probe", {&a, &b}, [this](const Tensor& g, const std::vector<bool>& needed) {
+        ++calls;
+        lastNeeded = needed;
+        return std::vector<Tensor>{needed[0] ? g : Tensor(), needed[1] ? g : Tensor()};
+      });
+    return result;
+  }
+};
+}  // namespace
+
+TEST_CASE("Backward runs only nodes that lead to a target and asks only for needed inputs") {
+  Array a = randomArray({3}, "C", 1), b = randomArray({3}, "C", 2), c = randomArray({3}, "C", 3);
+  Tape tape;
+  tape.watch(a);
+  tape.watch(b);
+  tape.watch(c);
+  Probe towardsA, sideBranch;
+  Array y = sum(towardsA(a, b) * 2.0 + sideBranch(c, c));
+  Array g = tape.gradient(y, a);
+  CHECK(g.value().at(0) == doctest::Approx(2.0));
+  CHECK(towardsA.calls == 1);
+  CHECK(towardsA.lastNeeded == std::vector<bool>{true, false});  // b is traced but not a target
+  CHECK(sideBranch.calls == 0);                                   // c's branch never runs
+  tape.gradient(y, {a, b, c});
+  CHECK(towardsA.lastNeeded == std::vector<bool>{true, true});
+  CHECK(sideBranch.calls == 1);
+}
