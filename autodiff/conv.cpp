@@ -110,6 +110,9 @@ kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& 
   const ConvPadding& pad = o.padding;
   if (pad.mode == ConvPadding::Mode::Causal && d != 1)
     fail("conv: causal padding is for 1-D convolution only, x ", describe(x), " has ", d, " spatial dims");
+  if (pad.mode != ConvPadding::Mode::Explicit && !(pad.before.empty() && pad.after.empty()))
+    fail("conv: 'same' and 'causal' padding compute their own amounts; got explicit values before ",
+         detail::bracketed(pad.before), ", after ", detail::bracketed(pad.after));
   std::vector<int64_t> before = detail::perDimension(pad.before, du, std::vector<int64_t>(du, 0), "conv: padding (before)", where);
   std::vector<int64_t> after = detail::perDimension(pad.after, du, std::vector<int64_t>(du, 0), "conv: padding (after)", where);
   for (int a = 0; a < d; ++a) {

@@ -55,11 +55,6 @@ Array binary(const Array& a, const Array& b, const char* op, F f, G grads, bool 
   return out;
 }
 
-// Broadcasts t (same rank, sizes 1 or equal) to g's shape.
-Tensor expandLike(const Tensor& t, const Tensor& g) {
-  return kc::zipBroadcast(g, t, [](auto, auto v) { return v; });
-}
-
 }  // namespace
 
 Array add(const Array& a, const Array& b) {
@@ -93,7 +88,7 @@ Array divide(const Array& a, const Array& b) {
                   Tensor ga = needed[0] ? kc::zipBroadcast(g, y, [](auto u, auto v) { return u / v; }) : Tensor();
                   Tensor gb;
                   if (needed[1]) {  // d(x/y)/dy = -x / y²
-                    Tensor xe = expandLike(x, g), ye = expandLike(y, g);
+                    Tensor xe = kc::broadcastTo(x, g.shape()), ye = kc::broadcastTo(y, g.shape());
                     gb = kc::zip3(g, xe, ye, [](auto u, auto p, auto q) { return -u * p / (q * q); });
                   }
                   return std::pair{ga, gb};
@@ -103,9 +98,9 @@ Array divide(const Array& a, const Array& b) {
 Array pow(const Array& base, const Array& exponent) {
   return binary(base, exponent, "pow", [](auto x, auto p) { return std::pow(x, p); },
                 [](const Tensor& g, const Tensor& x, const Tensor& p, const std::vector<bool>& needed) {
-                  Tensor xe = expandLike(x, g), pe = expandLike(p, g), gx, gp;
+                  Tensor xe = kc::broadcastTo(x, g.shape()), pe = kc::broadcastTo(p, g.shape()), gx, gp;
                   if (needed[0])  // p·x^(p−1)
-                    gx = kc::zip3(g, xe, pe, [](auto u, auto v, auto q) { return u * q * std::pow(v, q - 1); });
+                    gx = kc::zip3(g, xe, pe, [](auto u, auto v, auto q) { return q == 0 ? 0 * u : u * q * std::pow(v, q - 1); });
                   if (needed[1])  // x^p·log x
                     gp = kc::zip3(g, xe, pe, [](auto u, auto v, auto q) { return u * std::pow(v, q) * std::log(v); });
                   return std::pair{gx, gp};
@@ -132,11 +127,12 @@ Array negate(const Array& x) { return multiply(x, -1.0); }
 
 Array pow(const Array& x, double p) {
   return unaryFromInput(x, "pow", [p](auto v) { return std::pow(v, p); },
-                        [p](auto v) { return p * std::pow(v, p - 1); });
+                        [p](auto v) { return p == 0 ? 0.0 : p * std::pow(v, p - 1); });  // x⁰ is constant, also at 0
 }
 
 Array relu(const Array& x) {
-  return unaryFromOutput(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); },
+  // `v < 0 ? 0 : v` keeps NaN (as PyTorch); MATLAB's max(x, 0) would turn it into 0.
+  return unaryFromOutput(x, "relu", [](auto v) { return v < 0 ? decltype(v)(0) : v; },
                          [](auto y) { return y > 0 ? decltype(y)(1) : decltype(y)(0); });
 }
 

@@ -22,7 +22,7 @@ Array matmul(const Array& a, const Array& b) {
   }
   const int64_t np = Shape(pages).numel();
   if (a.dtype() != b.dtype()) fail("matmul: cannot multiply ", dtypeName(a.dtype()), " by ", dtypeName(b.dtype()));
-  Tensor c = kc::gemm(a.value(), m, k, b.value(), k, n, np, {});
+  Tensor c = kc::gemm(a.value(), b.value(), {.rowsA = m, .colsA = k, .rowsB = k, .colsB = n, .pages = np});
   std::vector<int64_t> dims = {m, n};
   dims.insert(dims.end(), pages.begin(), pages.end());
   Array out(c.reshaped(Shape(dims)));
@@ -31,8 +31,8 @@ Array matmul(const Array& a, const Array& b) {
     Shape sa = a.shape(), sb = b.shape();
     detail::record(out, "matmul", {&a, &b}, [=](const Tensor& g, const std::vector<bool>& needed) {
       Tensor ga, gb;
-      if (needed[0]) ga = kc::gemm(g, m, n, bv, k, n, np, {.transposeB = true}).reshaped(sa);  // G·Bᵀ
-      if (needed[1]) gb = kc::gemm(av, m, k, g, m, n, np, {.transposeA = true}).reshaped(sb);  // Aᵀ·G
+      if (needed[0]) ga = kc::gemm(g, bv, {.rowsA = m, .colsA = n, .rowsB = k, .colsB = n, .pages = np, .transposeB = true}).reshaped(sa);  // G·Bᵀ
+      if (needed[1]) gb = kc::gemm(av, g, {.rowsA = m, .colsA = k, .rowsB = m, .colsB = n, .pages = np, .transposeA = true}).reshaped(sb);  // Aᵀ·G
       return std::vector<Tensor>{ga, gb};
     });
   }
@@ -44,13 +44,16 @@ Array fullyConnect(const Array& x, const Array& weights, const Array& bias) {
   const int c = f.find('C');
   if (c < 0) fail("fullyConnect needs input with a C (channel) dimension, got format \"", f.str(), "\"");
   if (f.count('U') > 0) fail("fullyConnect: input format \"", f.str(), "\" has U dimensions; label them first");
-  int64_t inputs = 1;
-  for (int d = 0; d <= c; ++d) inputs *= x.size(d);
-  const int64_t columns = x.numel() / std::max<int64_t>(inputs, 1);
-  if (weights.rank() > 2 || (weights.rank() == 2 && weights.size(1) != inputs) || weights.numel() % std::max<int64_t>(inputs, 1))
+  if (x.dtype() != weights.dtype() || (bias.defined() && bias.dtype() != x.dtype()))
+    fail("fullyConnect: x, weights and bias must have the same dtype, got ", dtypeName(x.dtype()), ", ",
+         dtypeName(weights.dtype()), (bias.defined() ? ", " + dtypeName(bias.dtype()) : std::string()));
+  int64_t inputs = 1, columns = 1;
+  for (int d = 0; d < x.rank(); ++d) (d <= c ? inputs : columns) *= x.size(d);
+  // Weights are outputs×inputs; a vector of `inputs` values is one output.
+  const int64_t outputs = weights.rank() == 2 ? weights.size(0) : (weights.rank() < 2 && weights.numel() == inputs ? 1 : -1);
+  if (outputs < 0 || weights.rank() > 2 || (weights.rank() == 2 && weights.size(1) != inputs))
     fail("fullyConnect: weights must be outputs×", inputs, " for input of size ", x.shape().str(), " (", f.str(),
          "), got ", weights.shape().str());
-  const int64_t outputs = weights.numel() / inputs;
   if (bias.defined() && bias.numel() != outputs)
     fail("fullyConnect: bias must have ", outputs, " elements (one per output), got ", bias.numel());
 
@@ -60,7 +63,7 @@ Array fullyConnect(const Array& x, const Array& weights, const Array& bias) {
     labels += f[d];
     dims.push_back(x.size(d));
   }
-  Tensor y = kc::fullyConnect(x.value(), inputs, columns, weights.value(), bias.defined() ? bias.value() : Tensor());
+  Tensor y = kc::fullyConnect(x.value(), {inputs, columns, outputs}, weights.value(), bias.defined() ? bias.value() : Tensor());
   Array out(y.reshaped(Shape(dims)), DimFormat(labels));
 
   std::vector<const Array*> inputsList = {&x, &weights};
@@ -70,8 +73,8 @@ Array fullyConnect(const Array& x, const Array& weights, const Array& bias) {
     Shape sx = x.shape(), sw = weights.shape(), sb = bias.defined() ? bias.shape() : Shape();
     detail::record(out, "fullyConnect", inputsList, [=](const Tensor& g, const std::vector<bool>& needed) {
       std::vector<Tensor> grads(needed.size());
-      if (needed[0]) grads[0] = kc::gemm(wv, outputs, inputs, g, outputs, columns, 1, {.transposeA = true}).reshaped(sx);
-      if (needed[1]) grads[1] = kc::gemm(g, outputs, columns, xv, inputs, columns, 1, {.transposeB = true}).reshaped(sw);
+      if (needed[0]) grads[0] = kc::gemm(wv, g, {.rowsA = outputs, .colsA = inputs, .rowsB = outputs, .colsB = columns, .transposeA = true}).reshaped(sx);
+      if (needed[1]) grads[1] = kc::gemm(g, xv, {.rowsA = outputs, .colsA = columns, .rowsB = inputs, .colsB = columns, .transposeB = true}).reshaped(sw);
       if (needed.size() > 2 && needed[2]) grads[2] = kc::rowSums(g, outputs, columns).reshaped(sb);
       return grads;
     });

@@ -19,7 +19,8 @@ std::vector<int> allDims(const Array& x) {
 
 // Broadcasts g (reduced shape) back to `shape`, times `scale`.
 Tensor spread(const Tensor& g, const Shape& shape, double scale) {
-  return kc::zipBroadcast(Tensor(shape, g.dtype()), g, [scale](auto, auto v) { return v * scale; });
+  Tensor full = kc::broadcastTo(g, shape);
+  return scale == 1.0 ? full : kc::map(full, [scale](auto v) { return v * scale; });
 }
 }  // namespace
 
@@ -37,8 +38,12 @@ Array sum(const Array& x, const std::vector<int>& dims) {
 Array sum(const Array& x) { return sum(x, allDims(x)); }
 
 Array mean(const Array& x, const std::vector<int>& dims) {
-  const int64_t count = x.numel() / kc::reducedShape(x.shape(), dims).numel();
-  if (count == 0) fail("mean over an empty array (shape ", x.shape().str(), ") is undefined");
+  const Shape reduced = kc::reducedShape(x.shape(), dims);
+  int64_t count = 1;
+  for (int d = 0; d < x.rank(); ++d)
+    if (reduced[d] != x.size(d)) count *= x.size(d);
+  if (count == 0 && reduced.numel() > 0)
+    fail("mean: the reduced dimensions of x (", x.shape().str(), " \"", x.format().str(), "\") are empty");
   Tensor s = kc::sum(x.value(), dims);
   Array out(kc::map(s, [count](auto v) { return v / static_cast<decltype(v)>(count); }), x.format());
   if (detail::anyTraced(x)) {

@@ -64,7 +64,6 @@ Tape::Tape() : state_(std::make_shared<detail::TapeState>()) {
 }
 
 Tape::~Tape() {
-  state_->active = false;
   if (activeTape == state_.get()) activeTape = nullptr;
 }
 
@@ -84,6 +83,8 @@ std::vector<Array> Tape::gradient(const Array& y, const std::vector<Array>& targ
   if (y.numel() != 1)
     fail("gradient: the value to differentiate must be a scalar (one element), got shape ", y.shape().str(),
          "; reduce it first, e.g. with sum()");
+  if (y.node() && y.node()->tape != state_)
+    fail("gradient: y was computed on another tape; compute it inside this tape's scope");
   std::unordered_set<const Node*> targetNodes;
   for (size_t k = 0; k < targets.size(); ++k) {
     const auto& n = targets[k].node();
@@ -97,7 +98,7 @@ std::vector<Array> Tape::gradient(const Array& y, const std::vector<Array>& targ
   // deep networks cannot overflow the stack.
   std::vector<Node*> order;
   std::unordered_map<const Node*, bool> leadsToTarget;
-  if (y.node() && y.node()->tape == state_) {
+  if (y.node()) {
     std::vector<std::pair<Node*, size_t>> stack{{y.node().get(), 0}};
     std::unordered_set<const Node*> seen{y.node().get()};
     while (!stack.empty()) {

@@ -40,7 +40,6 @@ namespace dlcam {
 namespace detail {
 
 struct TapeState {
-  bool active = true;
   uint64_t nextId = 0;
 };
 

@@ -10,7 +10,9 @@ namespace dlcam {
 constexpr size_t kAlignment = 64;
 
 Storage::Storage(size_t bytes, Device device, bool zeroFill) : bytes_(bytes), device_(device) {
-  size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  size_t rounded = 0;
+  if (__builtin_add_overflow(bytes, kAlignment - 1, &rounded)) fail("cannot allocate ", bytes, " bytes");
+  rounded = rounded / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (!data_) fail("out of memory allocating ", bytes, " bytes");
   if (zeroFill) std::memset(data_, 0, bytes);
@@ -71,6 +73,7 @@ Tensor Tensor::to(DType dtype) const {
 }
 
 Tensor Tensor::reshaped(Shape shape) const {
+  if (!storage_) fail("cannot reshape a tensor that has no value");
   if (shape.numel() != numel())
     fail("cannot reshape ", shape_.str(), " (", numel(), " elements) to ", shape.str(), " (",
          shape.numel(), " elements)");

@@ -17,26 +17,28 @@ Shape broadcastShape(const Shape& a, const Shape& b) {
 Tensor sumTo(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   DLCAM_ASSERT(g.rank() == shape.rank(), "sumTo ", g.shape().str(), " -> ", shape.str());
-  Tensor out(shape, g.dtype());
-  const int r = g.rank();
-  std::vector<int64_t> so(static_cast<size_t>(r));
-  for (int d = 0; d < r; ++d) so[static_cast<size_t>(d)] = shape[d] == 1 ? 0 : shape.stride(d);
+  Tensor out = Tensor::empty(shape, g.dtype());
   visitFloat(g.dtype(), [&](auto zero) {
     using T = decltype(zero);
+    // Accumulate in double: a float32 running sum of 10⁷ values is off by percents.
+    std::vector<double> acc(static_cast<size_t>(shape.numel()), 0.0);
     const T* src = g.data<T>();
+    forEachBroadcast(g.shape(), shape, [&](int64_t i, int64_t j) { acc[static_cast<size_t>(j)] += src[i]; });
     T* dst = out.data<T>();
-    std::vector<int64_t> idx(static_cast<size_t>(r), 0);
-    int64_t off = 0;
-    for (int64_t i = 0; i < g.numel(); ++i) {
-      dst[off] += src[i];
-      for (int d = 0; d < r; ++d) {
-        auto du = static_cast<size_t>(d);
-        off += so[du];
-        if (++idx[du] < g.shape()[d]) break;
-        off -= so[du] * g.shape()[d];
-        idx[du] = 0;
-      }
-    }
+    for (size_t j = 0; j < acc.size(); ++j) dst[j] = static_cast<T>(acc[j]);
+  });
+  return out;
+}
+
+Tensor broadcastTo(const Tensor& t, const Shape& shape) {
+  if (t.shape() == shape) return t;
+  DLCAM_ASSERT(t.rank() == shape.rank(), "broadcastTo ", t.shape().str(), " -> ", shape.str());
+  Tensor out = Tensor::empty(shape, t.dtype());
+  visitFloat(t.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* src = t.data<T>();
+    T* dst = out.data<T>();
+    forEachBroadcast(shape, t.shape(), [&](int64_t i, int64_t j) { dst[i] = src[j]; });
   });
   return out;
 }

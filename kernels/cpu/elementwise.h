@@ -63,6 +63,27 @@ Tensor zip3(const Tensor& x, const Tensor& y, const Tensor& z, F f) {
   return out;
 }
 
+// Calls f(i, j) for every linear index i of `big` (column-major) with j the linear index of
+// the same element in `small`, where `small` has size 1 or the same size as `big` in each
+// dimension (broadcasting's index map).
+template <typename F>
+void forEachBroadcast(const Shape& big, const Shape& small, F f) {
+  const int r = big.rank();
+  std::vector<int64_t> step(static_cast<size_t>(r)), idx(static_cast<size_t>(r), 0);
+  for (int d = 0; d < r; ++d) step[static_cast<size_t>(d)] = small[d] == 1 ? 0 : small.stride(d);
+  int64_t j = 0;
+  for (int64_t i = 0; i < big.numel(); ++i) {
+    f(i, j);
+    for (int d = 0; d < r; ++d) {
+      auto du = static_cast<size_t>(d);
+      j += step[du];
+      if (++idx[du] < big[d]) break;
+      j -= step[du] * big[d];
+      idx[du] = 0;
+    }
+  }
+}
+
 // The shape two same-rank shapes broadcast to: each dimension equal, or 1 in one of them.
 // Throws dlcam::Error naming both shapes otherwise.
 Shape broadcastShape(const Shape& a, const Shape& b);
@@ -108,7 +129,11 @@ Tensor zipBroadcast(const Tensor& x, const Tensor& y, F f) {
 
 // Sums g over the dimensions where `shape` is 1 and g is not: the adjoint of broadcasting
 // a tensor of `shape` up to g's shape. Same rank required.
+// Sums are accumulated in double for both dtypes.
 Tensor sumTo(const Tensor& g, const Shape& shape);
+// t (sizes 1 or equal to shape's, same rank) repeated along its size-1 dimensions: the
+// adjoint of sumTo.
+Tensor broadcastTo(const Tensor& t, const Shape& shape);
 
 Tensor add(const Tensor& a, const Tensor& b);  // broadcasting a + b
 

@@ -11,8 +11,8 @@ template <typename T>
 using CMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>;
 }  // namespace
 
-Tensor gemm(const Tensor& a, int64_t rowsA, int64_t colsA, const Tensor& b, int64_t rowsB, int64_t colsB,
-            int64_t pages, const GemmParams& p) {
+Tensor gemm(const Tensor& a, const Tensor& b, const GemmParams& p) {
+  const int64_t rowsA = p.rowsA, colsA = p.colsA, rowsB = p.rowsB, colsB = p.colsB, pages = p.pages;
   const int64_t m = p.transposeA ? colsA : rowsA, k = p.transposeA ? rowsA : colsA;
   const int64_t kb = p.transposeB ? colsB : rowsB, n = p.transposeB ? rowsB : colsB;
   if (k != kb) fail("matrix product: inner sizes differ (", m, "x", k, " times ", kb, "x", n, ")");
@@ -32,9 +32,9 @@ Tensor gemm(const Tensor& a, int64_t rowsA, int64_t colsA, const Tensor& b, int6
   return c;
 }
 
-Tensor fullyConnect(const Tensor& x, int64_t inputs, int64_t columns, const Tensor& w, const Tensor& bias) {
-  const int64_t outputs = w.numel() / inputs;
-  Tensor y = gemm(w, outputs, inputs, x, inputs, columns, 1, {});
+Tensor fullyConnect(const Tensor& x, const FullyConnectParams& p, const Tensor& w, const Tensor& bias) {
+  const int64_t inputs = p.inputs, columns = p.columns, outputs = p.outputs;
+  Tensor y = gemm(w, x, {.rowsA = outputs, .colsA = inputs, .rowsB = inputs, .colsB = columns});
   if (bias.defined()) {
     visitFloat(y.dtype(), [&](auto zero) {
       using T = decltype(zero);

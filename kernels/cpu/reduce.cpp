@@ -20,32 +20,21 @@ Tensor sum(const Tensor& x, const std::vector<int>& dims) { return sumTo(x, redu
 
 MaxResult max(const Tensor& x, const std::vector<int>& dims) {
   const Shape outShape = reducedShape(x.shape(), dims);
-  if (x.numel() == 0) fail("max over an empty array (shape ", x.shape().str(), ") is undefined");
+  if (x.numel() == 0 && outShape.numel() > 0)
+    fail("max: the reduced dimensions of the input (", x.shape().str(), ") are empty");
   MaxResult r{Tensor::empty(outShape, x.dtype()), std::vector<int64_t>(static_cast<size_t>(outShape.numel()), -1)};
-  const int rank = x.rank();
-  std::vector<int64_t> so(static_cast<size_t>(rank));
-  for (int d = 0; d < rank; ++d) so[static_cast<size_t>(d)] = outShape[d] == 1 ? 0 : outShape.stride(d);
   visitFloat(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* src = x.data<T>();
     T* dst = r.values.data<T>();
-    std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
-    int64_t off = 0;
-    for (int64_t i = 0; i < x.numel(); ++i) {
+    forEachBroadcast(x.shape(), outShape, [&](int64_t i, int64_t off) {
       int64_t& best = r.argmax[static_cast<size_t>(off)];
       // NaN propagates: a NaN becomes the maximum and stays.
       if (best < 0 || (!std::isnan(dst[off]) && (src[i] > dst[off] || std::isnan(src[i])))) {
         best = i;
         dst[off] = src[i];
       }
-      for (int d = 0; d < rank; ++d) {
-        auto du = static_cast<size_t>(d);
-        off += so[du];
-        if (++idx[du] < x.shape()[d]) break;
-        off -= so[du] * x.shape()[d];
-        idx[du] = 0;
-      }
-    }
+    });
   });
   return r;
 }

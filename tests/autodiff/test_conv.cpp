@@ -455,6 +455,9 @@ TEST_CASE("Conv rejects bad inputs with clear messages") {
   CHECK_THROWS_WITH_AS(conv(x, w({3, 3, 6, 8}), Array(), o), doctest::Contains("causal padding is for 1-D"), Error);
   o.padding = ConvPadding::explicitPad({1, -1}, {});
   CHECK_THROWS_WITH_AS(conv(x, w({3, 3, 6, 8}), Array(), o), doctest::Contains("must not be negative"), Error);
+  o.padding = ConvPadding::same();
+  o.padding.before = {1};
+  CHECK_THROWS_WITH_AS(conv(x, w({3, 3, 6, 8}), Array(), o), doctest::Contains("compute their own amounts"), Error);
 
   CHECK_THROWS_WITH_AS(conv(Array(Tensor({6, 2}), "CB"), w({3, 6, 8}), Array()),
                        doctest::Contains("needs 1 to 3 S dims"), Error);

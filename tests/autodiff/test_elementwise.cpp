@@ -104,8 +104,21 @@ TEST_CASE("NaN and Inf propagate instead of crashing") {
   std::vector<float> v = {NAN, INFINITY, -INFINITY, 1};
   Array x = Array::fromValues(Shape{4}, std::span<const float>(v), "C");
   std::vector<float> y = (sigmoid(x) + relu(x) * 2.0).toVector();
-  CHECK(std::isnan(y[0]));
+  CHECK(std::isnan(y[0]));  // relu keeps NaN
+  CHECK(std::isnan(relu(x).toVector()[0]));
   CHECK(std::isinf(y[1]));
   CHECK(y[2] == 0.0f);
   CHECK(std::isnan(sum(x).item()));
+}
+
+TEST_CASE("pow's gradient at zero with exponent zero is zero, not NaN") {
+  Array x(Tensor::zeros({2}, DType::Float64), "C");
+  Tape tape;
+  tape.watch(x);
+  Array g = tape.gradient(sum(pow(x, 0.0)), x);
+  CHECK(g.toVector() == std::vector<float>{0, 0});
+  Array e(Tensor::zeros({2}, DType::Float64), "C");
+  tape.watch(e);
+  Array ge = tape.gradient(sum(pow(x, e)), x);
+  CHECK(ge.toVector() == std::vector<float>{0, 0});
 }

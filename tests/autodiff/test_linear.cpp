@@ -66,3 +66,14 @@ TEST_CASE("float32 and float64 agree for fullyConnect") {
   Array y64 = fullyConnect(x, w, b), y32 = fullyConnect(f32(x), f32(w), f32(b));
   expectClose(y32.value().to(DType::Float64), y64.value(), 1e-5, 1e-5, "float32 vs float64");
 }
+
+TEST_CASE("fullyConnect with no input features, and mixed dtypes") {
+  Array x(Tensor::zeros({0, 4}), "CB");
+  Array w(Tensor::zeros({5, 0}));
+  Array b(Tensor::full({5}, 2.0));
+  Array y = fullyConnect(x, w, b);
+  CHECK(y.shape() == Shape{5, 4});
+  CHECK(y.toVector() == std::vector<float>(20, 2.0f));  // the empty sum is 0, plus the bias
+  CHECK_THROWS_WITH_AS(fullyConnect(randomArray({3, 2}, "CB", 1), Array(Tensor::zeros({2, 3})), Array()),
+                       doctest::Contains("same dtype"), Error);
+}

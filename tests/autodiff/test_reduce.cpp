@@ -39,3 +39,20 @@ TEST_CASE("Reduction gradients against finite differences") {
     checkGradients([&](const std::vector<Array>& v) { return max(v[0], dims); }, {x});
   }
 }
+
+TEST_CASE("Reductions with empty dimensions") {
+  Array x(Tensor::zeros({0, 3}), "CB");
+  CHECK(mean(x, {1}).shape() == Shape{0, 1});  // nothing to average, nothing to return
+  CHECK(max(x, {1}).shape() == Shape{0, 1});
+  CHECK(sum(x, {0}).toVector() == std::vector<float>{0, 0, 0});
+  CHECK_THROWS_WITH_AS(mean(x, {0}), doctest::Contains("reduced dimensions"), Error);
+  CHECK_THROWS_WITH_AS(max(x, {0}), doctest::Contains("reduced dimensions"), Error);
+}
+
+TEST_CASE("float32 sums are accumulated in double") {
+  // A float32 running sum stops growing at 2^24 = 16777216; 2·10⁷ ones must still sum exactly.
+  Array ones(Tensor::full({20000000}, 1.0), "C");
+  CHECK(sum(ones).item() == 20000000.0);
+  Array tenths(Tensor::full({2048, 2048}, 0.1), "SS");
+  CHECK(mean(tenths).item() == doctest::Approx(0.1).epsilon(1e-6));
+}

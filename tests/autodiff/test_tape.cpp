@@ -79,16 +79,19 @@ TEST_CASE("Gradient walks only towards its targets and can be asked twice") {
 
 TEST_CASE("One tape at a time; arrays stop being traced when their tape ends") {
   Array x = randomArray({2}, "C", 1);
-  Array y;
+  Array y, scalar;
   {
     Tape tape;
     CHECK_THROWS_WITH_AS(Tape(), doctest::Contains("already recording"), Error);
     tape.watch(x);
     y = x * 2.0;
+    scalar = sum(y);
     CHECK(y.isTraced());
   }
   CHECK_FALSE(y.isTraced());
   Tape later;
+  later.watch(x);
+  CHECK_THROWS_WITH_AS(later.gradient(scalar, x), doctest::Contains("computed on another tape"), Error);
   Array z = y * 3.0;
   CHECK(z.node() == nullptr);
 }

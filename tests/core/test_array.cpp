@@ -64,6 +64,9 @@ TEST_CASE("Shapes: zero-sized dimensions, overflow, negative sizes") {
   CHECK_THROWS_AS(Shape({-1, 2}), Error);
   CHECK_THROWS_WITH_AS(Shape({1 << 30, 1 << 30, 1 << 30}).numel(), doctest::Contains("int64"), Error);
   CHECK_THROWS_AS(Tensor(Shape{int64_t(1) << 40, int64_t(1) << 30}), Error);
+  // Fits int64 elements, but the byte count overflows size_t once rounded up for alignment.
+  CHECK_THROWS_AS(Tensor(Shape{(int64_t(1) << 61) - 1}, DType::Float64), Error);
+  CHECK_THROWS_WITH_AS(Array(Tensor(), "SSCB"), doctest::Contains("no value"), Error);
   Array z(Tensor::zeros({0, 4}), "CB");
   CHECK((relu(z)).numel() == 0);
   CHECK(sum(z).item() == 0.0);
