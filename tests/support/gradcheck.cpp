@@ -14,6 +14,36 @@ long double weightedSum(const Tensor& y, const Tensor& w) {
   for (int64_t i = 0; i < y.numel(); ++i) s += static_cast<long double>(y.at(i)) * w.at(i);
   return s;
 }
+
+std::vector<Array> converted(const std::vector<Array>& xs, DType dtype) {
+  std::vector<Array> out;
+  for (const Array& x : xs) out.emplace_back(x.value().to(dtype).clone(), x.format());
+  return out;
+}
+
+// d(Σ w ⊙ f(x)) / dx for the inputs marked in `watch` (others are constants), through the
+// tape. Gradients of unwatched inputs are left undefined.
+std::vector<Array> analyticGradients(const Function& f, const std::vector<Array>& xs, const Tensor& w,
+                                     const std::vector<bool>& watch) {
+  Tape tape;
+  std::vector<Array> in = xs, targets;
+  for (size_t k = 0; k < in.size(); ++k)
+    if (watch[k]) tape.watch(in[k]);
+  Array y = f(in);
+  Array s = sum(multiply(y, Array(w.to(y.dtype()), y.format())));
+  for (size_t k = 0; k < in.size(); ++k)
+    if (watch[k]) targets.push_back(in[k]);
+  std::vector<Array> found = tape.gradient(s, targets), all(in.size());
+  for (size_t k = 0, next = 0; k < in.size(); ++k)
+    if (watch[k]) all[k] = found[next++];
+  return all;
+}
+
+std::string describe(const char* what, size_t k, const Array& x) {
+  std::ostringstream s;
+  s << what << " of input " << k << " (" << x << ")";
+  return s.str();
+}
 }  // namespace
 
 Array randomArray(const Shape& shape, std::string_view format, unsigned seed, double lo, double hi) {
@@ -30,10 +60,11 @@ Array randomArray32(const Shape& shape, std::string_view format, unsigned seed, 
   return Array(a.value().to(DType::Float32), a.format());
 }
 
-bool expectClose(const Tensor& actual, const Tensor& expected, double rtol, double atol, const std::string& what) {
+std::string compareClose(const Tensor& actual, const Tensor& expected, double rtol, double atol, const std::string& what) {
+  std::ostringstream report;
   if (actual.shape() != expected.shape()) {
-    FAIL_CHECK(what << ": shape " << actual.shape().str() << ", expected " << expected.shape().str());
-    return false;
+    report << what << ": shape " << actual.shape().str() << ", expected " << expected.shape().str() << "\n";
+    return report.str();
   }
   double worst = 0;
   int64_t worstAt = -1;
@@ -46,39 +77,32 @@ bool expectClose(const Tensor& actual, const Tensor& expected, double rtol, doub
       worstAt = i;
     }
   }
-  if (worstAt >= 0) {
-    FAIL_CHECK(what << ": element " << worstAt << " is " << actual.at(worstAt) << ", expected "
-                    << expected.at(worstAt) << " (rtol " << rtol << ", atol " << atol << ")");
-    return false;
-  }
-  CHECK(true);
-  return true;
+  if (worstAt >= 0)
+    report << what << ": element " << worstAt << " is " << actual.at(worstAt) << ", expected " << expected.at(worstAt)
+           << " (rtol " << rtol << ", atol " << atol << ")\n";
+  return report.str();
 }
 
-bool checkGradients(const Function& f, const std::vector<Array>& inputs, const GradCheckOptions& options) {
-  std::vector<Array> xs;
-  for (const Array& x : inputs) xs.emplace_back(x.value().to(DType::Float64).clone(), x.format());
+bool expectClose(const Tensor& actual, const Tensor& expected, double rtol, double atol, const std::string& what) {
+  std::string report = compareClose(actual, expected, rtol, atol, what);
+  CHECK_MESSAGE(report.empty(), report);
+  return report.empty();
+}
 
-  // Analytic: d(Σ w ⊙ f(x)) / dx through the tape.
-  Tensor w;
-  std::vector<Array> analytic;
-  {
-    Tape tape;
-    std::vector<Array> watched = xs;
-    for (Array& x : watched) tape.watch(x);
-    Array y = f(watched);
-    REQUIRE_MESSAGE(y.dtype() == DType::Float64, "the function under test lost float64 precision");
-    w = randomArray(y.shape(), "", 12345, 0.5, 1.5).value();
-    Array s = sum(multiply(y, Array(w, y.format())));
-    analytic = tape.gradient(s, watched);
-  }
+std::string gradientReport(const Function& f, const std::vector<Array>& inputs, const GradCheckOptions& options) {
+  const std::vector<Array> xs = converted(inputs, DType::Float64);
+  const size_t n = xs.size();
+  auto checked = [&](size_t k) { return k >= options.check.size() || options.check[k]; };
+  const Tensor w = randomArray(f(xs).shape(), "", 12345, 0.5, 1.5).value();
+  const std::vector<Array> analytic = analyticGradients(f, xs, w, std::vector<bool>(n, true));
+  std::string report;
 
-  bool ok = true;
-  for (size_t k = 0; k < xs.size(); ++k) {
-    if (k < options.check.size() && !options.check[k]) continue;
+  // Finite differences, element by element, perturbing the inputs' storage in place.
+  for (size_t k = 0; k < n; ++k) {
+    if (!checked(k)) continue;
     Tensor numeric(xs[k].shape(), DType::Float64);
     const Tensor original = xs[k].value().clone();
-    Tensor shared = xs[k].value();  // same storage as the input f reads: perturbed in place
+    Tensor shared = xs[k].value();  // same storage as the input f reads
     double* xv = shared.data<double>();
     for (int64_t i = 0; i < numeric.numel(); ++i) {
       const double v = original.data<double>()[i];
@@ -89,11 +113,37 @@ bool checkGradients(const Function& f, const std::vector<Array>& inputs, const G
       xv[i] = v;
       numeric.data<double>()[i] = static_cast<double>((plus - minus) / (2.0L * options.step));
     }
-    std::ostringstream what;
-    what << "gradient of input " << k << " (" << xs[k] << ")";
-    ok = expectClose(analytic[k].value(), numeric, options.rtol, options.atol, what.str()) && ok;
+    report += compareClose(analytic[k].value(), numeric, options.rtol, options.atol, describe("gradient", k, xs[k]));
   }
-  return ok;
+
+  // Each input watched alone.
+  if (n > 1)
+    for (size_t k = 0; k < n; ++k) {
+      if (!checked(k)) continue;
+      std::vector<bool> only(n, false);
+      only[k] = true;
+      Array alone = analyticGradients(f, xs, w, only)[k];
+      report += compareClose(alone.value(), analytic[k].value(), 1e-12, 1e-14,
+                             describe("gradient when watched alone", k, xs[k]));
+    }
+
+  // The float32 backward against the float64 one.
+  const std::vector<Array> analytic32 = analyticGradients(f, converted(inputs, DType::Float32), w, std::vector<bool>(n, true));
+  for (size_t k = 0; k < n; ++k) {
+    if (!checked(k)) continue;
+    double scale = 0;
+    for (int64_t i = 0; i < analytic[k].numel(); ++i) scale = std::max(scale, std::abs(analytic[k].value().at(i)));
+    if (analytic32[k].dtype() != DType::Float32) report += describe("float32 gradient", k, xs[k]) + ": not float32\n";
+    report += compareClose(analytic32[k].value().to(DType::Float64), analytic[k].value(), options.rtol32,
+                           options.atol32 * std::max(scale, 1e-30), describe("float32 gradient", k, xs[k]));
+  }
+  return report;
+}
+
+bool checkGradients(const Function& f, const std::vector<Array>& inputs, const GradCheckOptions& options) {
+  std::string report = gradientReport(f, inputs, options);
+  CHECK_MESSAGE(report.empty(), report);
+  return report.empty();
 }
 
 }  // namespace dlcam::test
