@@ -82,7 +82,7 @@ int main() {
   std::printf("d(score)/d(activation): %s %s\n", grad.shape().str().c_str(), grad.format().str().c_str());
 
   // Check one entry against a central finite difference.
-  const int64_t probe = 10 + kSize * 5;  // row 11, column 6, channel 0
+  const int64_t probe = 10 + kSize * 5;  // 0-based (10, 5, 0): row 11, column 6, channel 1
   const float step = 1e-2f;
   auto scoreAt = [&](float delta) {
     Tensor a = activation.value().clone();

@@ -17,6 +17,13 @@ std::vector<int> allDims(const Array& x) {
   return dims;
 }
 
+void checkDims(const Array& x, const std::vector<int>& dims, const char* fn) {
+  for (int d : dims)
+    if (d < 0 || d >= x.rank())
+      fail(fn, ": cannot reduce over dimension ", d, " of x (", x.shape().str(), " \"", x.format().str(),
+           "\"): dimensions are 0 to ", x.rank() - 1);
+}
+
 // Broadcasts g (reduced shape) back to `shape`, times `scale`.
 Tensor spread(const Tensor& g, const Shape& shape, double scale) {
   Tensor full = kc::broadcastTo(g, shape);
@@ -25,6 +32,7 @@ Tensor spread(const Tensor& g, const Shape& shape, double scale) {
 }  // namespace
 
 Array sum(const Array& x, const std::vector<int>& dims) {
+  checkDims(x, dims, "sum");
   Array out(kc::sum(x.value(), dims), x.format());
   if (detail::anyTraced(x)) {
     Shape shape = x.shape();
@@ -38,6 +46,7 @@ Array sum(const Array& x, const std::vector<int>& dims) {
 Array sum(const Array& x) { return sum(x, allDims(x)); }
 
 Array mean(const Array& x, const std::vector<int>& dims) {
+  checkDims(x, dims, "mean");
   const Shape reduced = kc::reducedShape(x.shape(), dims);
   int64_t count = 1;
   for (int d = 0; d < x.rank(); ++d)
@@ -58,6 +67,7 @@ Array mean(const Array& x, const std::vector<int>& dims) {
 Array mean(const Array& x) { return mean(x, allDims(x)); }
 
 Array max(const Array& x, const std::vector<int>& dims) {
+  checkDims(x, dims, "max");
   kc::MaxResult r = kc::max(x.value(), dims);
   Array out(r.values, x.format());
   if (detail::anyTraced(x)) {

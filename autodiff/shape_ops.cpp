@@ -112,6 +112,10 @@ Array relabel(const Array& x, std::string_view format) {
 
 Array index(const Array& x, int dim, const std::vector<int64_t>& indices) {
   checkDim(x, dim, "index");
+  for (int64_t i : indices)
+    if (i < 0 || i >= x.size(dim))
+      fail("index: index ", i, " is out of range for dimension ", dim, " ('", x.format()[dim], "', size ", x.size(dim),
+           ") of x (", x.shape().str(), " \"", x.format().str(), "\"); indices are 0-based");
   Array out(kc::gather(x.value(), dim, indices), x.format());
   if (detail::anyTraced(x)) {
     Shape shape = x.shape();

@@ -23,6 +23,8 @@
 //    anything else is an error. A watched target that y does not depend on gets zeros, as
 //    MATLAB's dlgradient returns.
 //  - gradient() may be called several times on one tape; each call starts from zero.
+//  - watch(x) marks the Array object x (and copies made from it afterwards). A copy taken
+//    before watch(x) is not traced, and work done with it gets no gradient.
 //  - Nodes are owned by the arrays that reference them: when the arrays go away, so do the
 //    nodes and the tensors they kept. When the tape ends, its arrays stop being traced.
 #pragma once
