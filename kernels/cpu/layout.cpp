@@ -4,14 +4,8 @@
 
 namespace dlcam::kernels::cpu {
 
-namespace {
-// Views x as outer × size(dim) × inner... in column-major terms: inner = product of dims
-// before `dim` (contiguous block), outer = product after it.
-struct Split {
-  int64_t inner = 1, len = 1, outer = 1;
-};
-Split splitAt(const Shape& s, int dim) {
-  Split p;
+DimSplit splitAt(const Shape& s, int dim) {
+  DimSplit p;
   for (int d = 0; d < s.rank(); ++d) {
     if (d < dim) p.inner *= s[d];
     else if (d == dim) p.len = s[d];
@@ -19,7 +13,6 @@ Split splitAt(const Shape& s, int dim) {
   }
   return p;
 }
-}  // namespace
 
 Tensor permute(const Tensor& x, const std::vector<int>& order) {
   const int r = x.rank();
@@ -55,7 +48,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& order) {
 }
 
 Tensor gather(const Tensor& x, int dim, const std::vector<int64_t>& indices) {
-  Split p = splitAt(x.shape(), dim);
+  DimSplit p = splitAt(x.shape(), dim);
   for (int64_t i : indices)
     if (i < 0 || i >= p.len) fail("index ", i, " is out of range for dimension ", dim, " of size ", p.len);
   std::vector<int64_t> dims = x.shape().dims();
@@ -75,7 +68,7 @@ Tensor gather(const Tensor& x, int dim, const std::vector<int64_t>& indices) {
 }
 
 Tensor scatterAdd(const Tensor& g, const Shape& shape, int dim, const std::vector<int64_t>& indices) {
-  Split p = splitAt(shape, dim);
+  DimSplit p = splitAt(shape, dim);
   Tensor out(shape, g.dtype());
   visitFloat(g.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -106,13 +99,13 @@ Tensor concat(const std::vector<Tensor>& parts, int dim) {
   }
   dims[static_cast<size_t>(dim)] = total;
   Tensor out = Tensor::empty(Shape(dims), parts[0].dtype());
-  Split po = splitAt(out.shape(), dim);
+  DimSplit po = splitAt(out.shape(), dim);
   visitFloat(out.dtype(), [&](auto zero) {
     using T = decltype(zero);
     T* dst = out.data<T>();
     int64_t offset = 0;
     for (const Tensor& t : parts) {
-      Split pt = splitAt(t.shape(), dim);
+      DimSplit pt = splitAt(t.shape(), dim);
       const T* src = t.data<T>();
       for (int64_t o = 0; o < pt.outer; ++o)
         std::memcpy(dst + (o * po.len + offset) * po.inner, src + o * pt.len * pt.inner,
@@ -124,7 +117,7 @@ Tensor concat(const std::vector<Tensor>& parts, int dim) {
 }
 
 Tensor slice(const Tensor& x, int dim, int64_t offset, int64_t size) {
-  Split p = splitAt(x.shape(), dim);
+  DimSplit p = splitAt(x.shape(), dim);
   if (offset < 0 || size < 0 || offset + size > p.len)
     fail("slice [", offset, ", ", offset + size, ") is out of range for dimension ", dim, " of size ", p.len);
   std::vector<int64_t> dims = x.shape().dims();

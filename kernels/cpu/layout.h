@@ -8,6 +8,13 @@
 
 namespace dlcam::kernels::cpu {
 
+// A tensor seen around one dimension, column-major: `inner` elements of the dims before it
+// form each contiguous block, `len` is its size, `outer` the product of the dims after it.
+struct DimSplit {
+  int64_t inner = 1, len = 1, outer = 1;
+};
+DimSplit splitAt(const Shape& shape, int dim);
+
 // out dimension i is x dimension order[i] (MATLAB permute(x, order), 0-based).
 Tensor permute(const Tensor& x, const std::vector<int>& order);
 

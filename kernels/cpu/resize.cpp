@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/layout.h"
 
 namespace dlcam::kernels::cpu {
 
@@ -53,37 +54,21 @@ struct Rows {
   std::vector<double> weights;
 };
 
-// The tensor seen as pre × len × post around the resized dimension (column-major: pre is the
-// contiguous block of dims before it).
-struct Around {
-  int64_t pre = 1, len = 1, post = 1;
-};
-
-Around around(const Shape& s, int dim) {
-  Around a;
-  for (int d = 0; d < s.rank(); ++d) {
-    if (d < dim) a.pre *= s[d];
-    else if (d == dim) a.len = s[d];
-    else a.post *= s[d];
-  }
-  return a;
-}
-
-// dst (pre × rows × post) = rows applied to src (pre × srcLen × post). Sums run in double for
+// dst (inner × rows × outer) = rows applied to src (inner × srcLen × outer). Sums run in double for
 // both dtypes, in table order.
 Tensor applyRows(const Tensor& src, int dim, const Rows& rows) {
-  const Around a = around(src.shape(), dim);
+  const DimSplit a = splitAt(src.shape(), dim);
   const int64_t m = static_cast<int64_t>(rows.start.size()) - 1;
   Shape outShape = src.shape();
   outShape[dim] = m;
   Tensor out = Tensor::empty(outShape, src.dtype());
   if (out.numel() == 0) return out;
-  const int64_t work = a.pre * a.post * static_cast<int64_t>(rows.cols.size() + rows.start.size());
+  const int64_t work = a.inner * a.outer * static_cast<int64_t>(rows.cols.size() + rows.start.size());
   visitFloat(src.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* in = src.data<T>();
     T* o = out.data<T>();
-    const int64_t pre = a.pre, n = a.len, post = a.post;
+    const int64_t pre = a.inner, n = a.len, post = a.outer;
     const int64_t* start = rows.start.data();
     const int64_t* cols = rows.cols.data();
     const double* w = rows.weights.data();

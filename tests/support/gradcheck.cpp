@@ -83,6 +83,14 @@ std::string compareClose(const Tensor& actual, const Tensor& expected, double rt
   return report.str();
 }
 
+void expectValues(const Array& y, const std::vector<double>& expected, double tol) {
+  REQUIRE(y.numel() == static_cast<int64_t>(expected.size()));
+  double worst = 0;
+  for (size_t i = 0; i < expected.size(); ++i)
+    worst = std::max(worst, std::abs(y.value().at(static_cast<int64_t>(i)) - expected[i]) / (1 + std::abs(expected[i])));
+  CHECK_MESSAGE(worst < tol, "worst relative difference ", worst, ", tolerance ", tol);
+}
+
 bool expectClose(const Tensor& actual, const Tensor& expected, double rtol, double atol, const std::string& what) {
   std::string report = compareClose(actual, expected, rtol, atol, what);
   CHECK_MESSAGE(report.empty(), report);

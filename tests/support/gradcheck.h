@@ -48,6 +48,8 @@ Array randomArray32(const Shape& shape, std::string_view format, unsigned seed, 
 // |actual − expected| <= atol + rtol · max(|actual|, |expected|), else a line naming `what`
 // and the worst element.
 std::string compareClose(const Tensor& actual, const Tensor& expected, double rtol, double atol, const std::string& what);
+// A CHECK that y holds `expected` (column-major): worst |y − e| / (1 + |e|) below tol.
+void expectValues(const Array& y, const std::vector<double>& expected, double tol = 1e-12);
 // compareClose through a doctest CHECK.
 bool expectClose(const Tensor& actual, const Tensor& expected, double rtol, double atol, const std::string& what = "");
 
