@@ -41,6 +41,18 @@ struct ParamShape {
 
 kc::NormGradientsNeeded neededOf(const std::vector<bool>& needed) { return {needed[0], needed[1], needed[2]}; }
 
+// Records a normalisation on the tape. backward(gy, needed) returns the kernel's gradients;
+// those of offset and scale go back in the parameters' own shapes and dtypes.
+template <typename Backward>
+void recordNorm(Array& out, const char* fn, const Array& x, const Array& offset, const Array& scale, Backward backward) {
+  ParamShape po(offset), ps(scale);
+  detail::record(out, fn, {&x, &offset, &scale},
+                 [po, ps, backward](const Tensor& gy, const std::vector<bool>& needed) {
+                   kc::NormGradients d = backward(gy, neededOf(needed));
+                   return std::vector<Tensor>{d.x, po.restore(d.offset), ps.restore(d.scale)};
+                 });
+}
+
 }  // namespace
 
 Array batchNorm(const Array& x, const Array& offset, const Array& scale, const Array& mean, const Array& variance,
@@ -59,15 +71,11 @@ Array batchNorm(const Array& x, const Array& offset, const Array& scale, const A
   // x̂ is kept only for the scale gradient; the x gradient needs just scale/σ per channel.
   kc::BatchNormResult r = kc::batchNormInference(x.value(), off, sc, mu, var, {g, options.epsilon, scale.isTraced()});
   Array out(r.y, x.format());
-  if (traced) {
-    ParamShape po(offset), ps(scale);
-    detail::record(
-        out, fn, {&x, &offset, &scale},
-        [g, po, ps, sc, xh = r.normalized, inv = r.invStd](const Tensor& gy, const std::vector<bool>& needed) {
-          kc::NormGradients d = kc::batchNormBackward(gy, xh, inv, sc, {g, false, neededOf(needed)});
-          return std::vector<Tensor>{d.x, po.restore(d.offset), ps.restore(d.scale)};
-        });
-  }
+  if (traced)
+    recordNorm(out, fn, x, offset, scale,
+               [g, sc, xh = r.normalized, inv = r.invStd](const Tensor& gy, kc::NormGradientsNeeded needed) {
+                 return kc::batchNormBackward(gy, xh, inv, sc, {g, false, needed});
+               });
   return out;
 }
 
@@ -87,15 +95,11 @@ BatchNormTrainResult batchNormTrain(const Array& x, const Array& offset, const A
   const bool keep = x.isTraced() || scale.isTraced();
   kc::BatchNormResult r = kc::batchNormTraining(x.value(), off, sc, {g, options.epsilon, keep});
   Array out(r.y, x.format());
-  if (traced) {
-    ParamShape po(offset), ps(scale);
-    detail::record(
-        out, fn, {&x, &offset, &scale},
-        [g, po, ps, sc, xh = r.normalized, inv = r.invStd](const Tensor& gy, const std::vector<bool>& needed) {
-          kc::NormGradients d = kc::batchNormBackward(gy, xh, inv, sc, {g, true, neededOf(needed)});
-          return std::vector<Tensor>{d.x, po.restore(d.offset), ps.restore(d.scale)};
-        });
-  }
+  if (traced)
+    recordNorm(out, fn, x, offset, scale,
+               [g, sc, xh = r.normalized, inv = r.invStd](const Tensor& gy, kc::NormGradientsNeeded needed) {
+                 return kc::batchNormBackward(gy, xh, inv, sc, {g, true, needed});
+               });
   return {out, r.mean, r.variance};
 }
 
@@ -115,15 +119,11 @@ Array layerNorm(const Array& x, const Array& offset, const Array& scale, const L
   const bool keep = x.isTraced() || scale.isTraced();
   kc::LayerNormResult r = kc::layerNorm(x.value(), off, sc, {g, overInner, options.epsilon, keep});
   Array out(r.y, x.format());
-  if (traced) {
-    ParamShape po(offset), ps(scale);
-    detail::record(out, fn, {&x, &offset, &scale},
-                   [g, overInner, po, ps, sc, xh = r.normalized, inv = r.invStd](const Tensor& gy,
-                                                                                 const std::vector<bool>& needed) {
-                     kc::NormGradients d = kc::layerNormBackward(gy, xh, inv, sc, {g, overInner, neededOf(needed)});
-                     return std::vector<Tensor>{d.x, po.restore(d.offset), ps.restore(d.scale)};
-                   });
-  }
+  if (traced)
+    recordNorm(out, fn, x, offset, scale,
+               [g, overInner, sc, xh = r.normalized, inv = r.invStd](const Tensor& gy, kc::NormGradientsNeeded needed) {
+                 return kc::layerNormBackward(gy, xh, inv, sc, {g, overInner, needed});
+               });
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dlcam.h"
+#include "kernels/cpu/elementwise.h"
 #include "tests/support/gradcheck.h"
 
 using namespace dlcam;
@@ -111,8 +112,7 @@ struct Probe {
   int calls = 0;
   std::vector<bool> lastNeeded;
   Array operator()(const Array& a, const Array& b) {
-    Array out = a + b;  // recorded as "add" when traced; re-recorded below as the probe
-    Array result(out.value(), out.format());
+    Array result(kernels::cpu::add(a.value(), b.value()), a.format());
     if (detail::anyTraced(a, b))
       detail::record(result, "probe", {&a, &b}, [this](const Tensor& g, const std::vector<bool>& needed) {
         ++calls;
