@@ -67,6 +67,10 @@ Tape::~Tape() {
   if (activeTape == state_.get()) activeTape = nullptr;
 }
 
+PauseRecording::PauseRecording() : paused_(activeTape) { activeTape = nullptr; }
+
+PauseRecording::~PauseRecording() { activeTape = paused_; }
+
 void Tape::watch(Array& x) {
   if (!x.defined()) fail("Tape::watch: the array has no value");
   auto leaf = std::make_shared<detail::Node>();

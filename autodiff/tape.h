@@ -101,4 +101,18 @@ class Tape {
   std::shared_ptr<detail::TapeState> state_;
 };
 
+// Pauses the tape recording on this thread for the lifetime of this object (PyTorch:
+// torch.no_grad()): operations record nothing and their outputs are not traced, even when
+// their inputs are. Network::predict runs inside one, so inference never grows a tape.
+class PauseRecording {
+ public:
+  PauseRecording();
+  ~PauseRecording();
+  PauseRecording(const PauseRecording&) = delete;
+  PauseRecording& operator=(const PauseRecording&) = delete;
+
+ private:
+  detail::TapeState* paused_;
+};
+
 }  // namespace dlcam

@@ -1,0 +1,139 @@
+#include <doctest/doctest.h>
+
+#include "dlcam.h"
+#include "layers/pool_layers.h"
+#include "tests/support/gradcheck.h"
+
+using namespace dlcam;
+using dlcam::test::expectClose;
+using dlcam::test::randomArray;
+
+namespace {
+
+Array forwardOf(const Layer& layer, const Array& x) {
+  ForwardContext context;
+  std::vector<Array> in = {x};
+  return layer.forward(in, context);
+}
+
+// PoolOptions by position (its members have no default initializers, so designated
+// initializers that leave some out draw -Wmissing-field-initializers).
+PoolOptions opts(std::vector<int64_t> size, std::vector<int64_t> stride = {}, PoolPadding padding = {},
+                 bool countIncludePad = true, bool ceilMode = false) {
+  PoolOptions o;
+  o.size = std::move(size);
+  o.stride = std::move(stride);
+  o.padding = std::move(padding);
+  o.countIncludePad = countIncludePad;
+  o.ceilMode = ceilMode;
+  return o;
+}
+
+ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
+
+void checkLayer(const Layer& layer, const Array& x, const Array& expected) {
+  Array y = forwardOf(layer, x);
+  CHECK(y.format() == expected.format());
+  REQUIRE(y.shape() == expected.shape());
+  expectClose(y.value(), expected.value(), 0, 0, layer.type());
+  const ActivationInfo in = infoOf(x);
+  CHECK(layer.inferOutput(std::span(&in, 1)) == infoOf(y));
+}
+
+}  // namespace
+
+TEST_CASE("Pooling layers: forward equals maxPool/avgPool and inferOutput its size") {
+  struct Case {
+    const char* name;
+    int d;
+    Shape x;
+    const char* format;
+    PoolOptions o;
+  };
+  const std::vector<Case> cases = {
+      {"2-D 2x2 stride 2, odd sizes", 2, {7, 9, 3, 2}, "SSCB", opts({2}, {2})},
+      {"2-D 3x3 stride 2 padding 1", 2, {9, 8, 2, 2}, "SSCB", opts({3}, {2}, PoolPadding::explicitPad({1}, {1}))},
+      {"2-D same stride 2", 2, {7, 5, 2, 3}, "SSCB", opts({3, 2}, {2}, PoolPadding::same())},
+      {"2-D ceil mode", 2, {8, 7, 2, 1}, "SSCB", opts({3}, {2}, {}, true, true)},
+      {"2-D exclude padding", 2, {6, 5, 2, 2}, "SSCB", opts({3}, {1}, PoolPadding::explicitPad({1}, {1}), false)},
+      {"2-D image sequence", 2, {5, 6, 2, 2, 3}, "SSCBT", opts({2}, {2})},
+      {"1-D spatial", 1, {11, 3, 2}, "SCB", opts({3}, {2})},
+      {"1-D sequence CBT", 1, {3, 2, 11}, "CBT", opts({2}, {3}, PoolPadding::same())},
+      {"1-D sequence CT", 1, {3, 10}, "CT", opts({3})},
+      {"3-D", 3, {5, 6, 7, 2, 2}, "SSSCB", opts({2, 3, 2}, {2, 1, 3})},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    Array x = randomArray(c.x, c.format, 1);
+    checkLayer(MaxPoolingLayer("pool", {.spatialDims = c.d, .pool = c.o}), x, maxPool(x, c.o));
+    checkLayer(AveragePoolingLayer("pool", {.spatialDims = c.d, .pool = c.o}), x, avgPool(x, c.o));
+  }
+}
+
+TEST_CASE("Global pooling layers: forward equals globalAvgPool/globalMaxPool, pooled dims become 1") {
+  for (auto [d, shape, format] : std::vector<std::tuple<int, Shape, const char*>>{
+           {2, {5, 7, 3, 2}, "SSCB"}, {1, {9, 3, 2}, "SCB"}, {1, {3, 2, 9}, "CBT"}, {3, {3, 4, 5, 2, 2}, "SSSCB"}}) {
+    CAPTURE(format);
+    Array x = randomArray(shape, format, 2);
+    GlobalAveragePoolingLayer avg("gap", d);
+    GlobalMaxPoolingLayer max("gmp", d);
+    checkLayer(avg, x, globalAvgPool(x));
+    checkLayer(max, x, globalMaxPool(x));
+    Array y = forwardOf(avg, x);
+    for (int dim : x.format().spatialDims()) CHECK(y.size(dim) == 1);
+  }
+  GlobalAveragePoolingLayer gap("gap", 2);
+  CHECK(gap.type() == "2-D Global Average Pooling");
+  CHECK(gap.description() == "Global average pooling");
+  CHECK(GlobalMaxPoolingLayer("gmp", 1).type() == "1-D Global Max Pooling");
+  CHECK(GlobalMaxPoolingLayer("gmp", 3).description() == "Global max pooling");
+  CHECK_THROWS_WITH_AS(forwardOf(gap, randomArray({5, 3, 2}, "SCB", 1)),
+                       doctest::Contains("layer 'gap' (2-D Global Average Pooling): expects input with 2 S dims"), Error);
+  CHECK_THROWS_WITH_AS(GlobalMaxPoolingLayer("gmp", 0), doctest::Contains("spatialDims must be 1, 2 or 3"), Error);
+}
+
+TEST_CASE("Pooling layers: inferOutput for several input sizes of one layer") {
+  for (const PoolOptions& o : {opts({3}, {2}, PoolPadding::same()),
+                        opts({3}, {2}, PoolPadding::explicitPad({1}, {0}), true, true)}) {
+    MaxPoolingLayer layer("pool", {.pool = o});
+    for (Shape s : {Shape{3, 3, 2, 1}, Shape{4, 9, 2, 2}, Shape{17, 8, 1, 3}, Shape{112, 111, 1, 1}}) {
+      CAPTURE(s.str());
+      ActivationInfo in{s, DimFormat("SSCB")};
+      CHECK(layer.inferOutput(std::span(&in, 1)) == infoOf(forwardOf(layer, randomArray(s, "SSCB", 2))));
+    }
+  }
+}
+
+TEST_CASE("Pooling layers: types, descriptions and errors naming the layer") {
+  MaxPoolingLayer max("pool1", {.pool = opts({2}, {2})});
+  CHECK(max.type() == "2-D Max Pooling");
+  CHECK(max.description() == "2×2 max pooling with stride [2 2] and padding [0 0 0 0]");
+  CHECK(max.numLearnables() == 0);
+  AveragePoolingLayer avg("pool2", {.spatialDims = 1, .pool = opts({3}, {1}, PoolPadding::same())});
+  CHECK(avg.type() == "1-D Average Pooling");
+  CHECK(avg.description() == "3 average pooling with stride [1] and padding 'same'");
+  CHECK(AveragePoolingLayer("p", {.spatialDims = 3, .pool = opts({2, 2, 1})}).type() == "3-D Average Pooling");
+  CHECK(avg.poolSize() == std::vector<int64_t>{3});
+
+  auto infer = [&](const Layer& layer, Shape s, const char* f) {
+    ActivationInfo in{std::move(s), DimFormat(f)};
+    return layer.inferOutput(std::span(&in, 1));
+  };
+  CHECK_THROWS_WITH_AS(infer(max, {3, 2, 5}, "CBT"),
+                       doctest::Contains("layer 'pool1' (2-D Max Pooling): expects input with 2 S dims and C"), Error);
+  CHECK_THROWS_WITH_AS(infer(max, {5, 5, 1}, "SSB"), doctest::Contains("layer 'pool1'"), Error);
+  CHECK_THROWS_WITH_AS(infer(max, {1, 5, 3, 1}, "SSCB"),
+                       doctest::Contains("layer 'pool1' (2-D Max Pooling): the pool size (2) is larger than the padded input"),
+                       Error);
+  CHECK_THROWS_WITH_AS(forwardOf(max, randomArray({4, 3, 2}, "SCB", 1)), doctest::Contains("layer 'pool1'"), Error);
+
+  auto make = [](PoolOptions o, int d = 2) { return MaxPoolingLayer("bad", {.spatialDims = d, .pool = std::move(o)}); };
+  CHECK_THROWS_WITH_AS(make(PoolOptions()), doctest::Contains("layer 'bad' (2-D Max Pooling): the pool size is required"), Error);
+  CHECK_THROWS_WITH_AS(make(opts({2, 2, 2})), doctest::Contains("pool size needs 1 or 2 values"), Error);
+  CHECK_THROWS_WITH_AS(make(opts({2}, {0})), doctest::Contains("the stride must be positive"), Error);
+  CHECK_THROWS_WITH_AS(make(opts({2}, {}, PoolPadding::explicitPad({2}, {0}))),
+                       doctest::Contains("smaller than the pool size"), Error);
+  CHECK_THROWS_WITH_AS(make(opts({2}, {}, PoolPadding::same(), true, true)),
+                       doctest::Contains("ceilMode applies to explicit padding only"), Error);
+  CHECK_THROWS_WITH_AS(make(opts({2}), 4), doctest::Contains("spatialDims must be 1, 2 or 3"), Error);
+}
