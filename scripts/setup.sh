@@ -3,7 +3,11 @@
 # Run as root (or with sudo). As another user it prints the exact command to run instead.
 set -euo pipefail
 
-packages=(build-essential cmake libeigen3-dev doctest-dev libstb-dev libbenchmark-dev)
+# Build: compiler, CMake, Eigen, doctest, stb, Google Benchmark.
+# Tests: PyTorch, torchvision and onnx make the reference exports (tools/export_torch_models.py);
+# libonnx-testdata holds the ONNX conformance node tests. None of them is a run-time dependency.
+packages=(build-essential cmake libeigen3-dev doctest-dev libstb-dev libbenchmark-dev
+  python3-numpy python3-torch python3-torchvision python3-onnx libonnx-testdata)
 
 missing=()
 for p in "${packages[@]}"; do

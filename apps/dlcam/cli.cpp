@@ -1,0 +1,391 @@
+#include "apps/dlcam/cli.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <new>
+#include <ostream>
+#include <sstream>
+
+#include "core/error.h"
+#include "io/npy.h"
+#include "io/onnx/importer.h"
+#include "io/onnx/layout.h"
+#include "layers/input_layers.h"
+
+#ifndef DLCAM_VERSION
+#define DLCAM_VERSION "unknown"
+#endif
+
+namespace dlcam {
+namespace cli {
+
+namespace {
+
+const std::vector<OptionSpec>& commonOptions() {
+  static const std::vector<OptionSpec> options = {
+      {"verbose", 'v', "", "Print load and run times (ms) on stderr"},
+      {"help", 'h', "", "Show this help"},
+  };
+  return options;
+}
+
+// Levenshtein distance, for "did you mean" hints.
+size_t editDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'x'?)" when one candidate is close to `given`, else "".
+std::string suggestion(const std::string& given, const std::vector<std::string>& candidates,
+                       const std::string& prefix = "") {
+  std::string best;
+  size_t bestDistance = 3;
+  for (const std::string& c : candidates) {
+    const size_t d = editDistance(given, c);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + prefix + best + "'?)";
+}
+
+std::string optionLabel(const OptionSpec& o) {
+  std::string label = o.shortName ? std::string("-") + o.shortName + ", " : "    ";
+  label += "--" + o.name;
+  if (!o.valueName.empty()) label += " " + o.valueName;
+  return label;
+}
+
+// Two-column list: "  left   help".
+void writeColumns(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& rows) {
+  size_t width = 0;
+  for (const auto& [left, help] : rows) width = std::max(width, left.size());
+  for (const auto& [left, help] : rows)
+    out << "  " << left << std::string(width - left.size() + 3, ' ') << help << "\n";
+}
+
+void requireFile(const std::string& path, const char* what) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) fail("cannot open ", what, " '", path, "': no such file");
+  if (status.type() == std::filesystem::file_type::directory)
+    fail("cannot open ", what, " '", path, "': it is a directory");
+}
+
+}  // namespace
+
+bool ParsedArgs::has(const std::string& option) const {
+  return values.count(option) || std::find(flags.begin(), flags.end(), option) != flags.end();
+}
+
+std::optional<std::string> ParsedArgs::value(const std::string& option) const {
+  auto it = values.find(option);
+  if (it == values.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {infoCommand(), predictCommand()};
+  return table;
+}
+
+const Command* findCommand(const std::string& name) {
+  for (const Command& c : commands())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::vector<OptionSpec> allOptions(const Command& command) {
+  std::vector<OptionSpec> options = command.options;
+  options.insert(options.end(), commonOptions().begin(), commonOptions().end());
+  return options;
+}
+
+std::string usageLine(const Command& command) {
+  std::string line = "usage: dlcam " + command.name;
+  for (const PositionalSpec& p : command.positionals) line += " " + p.name;
+  return line + " [options]\n";
+}
+
+std::string commandHelp(const Command& command) {
+  std::ostringstream out;
+  out << usageLine(command) << "\n" << command.description << "\n";
+  if (!command.positionals.empty()) {
+    out << "\nArguments:\n";
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const PositionalSpec& p : command.positionals) rows.emplace_back(p.name, p.help);
+    writeColumns(out, rows);
+  }
+  out << "\nOptions:\n";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const OptionSpec& o : allOptions(command)) rows.emplace_back(optionLabel(o), o.help);
+  writeColumns(out, rows);
+  return out.str();
+}
+
+std::string mainHelp() {
+  std::ostringstream out;
+  out << "usage: dlcam COMMAND [arguments] [options]\n\n"
+         "Inspect and run ONNX networks with dlcam.\n\nCommands:\n";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const Command& c : commands()) rows.emplace_back(c.name, c.summary);
+  rows.emplace_back("help", "Show the help of a command: dlcam help COMMAND");
+  writeColumns(out, rows);
+  out << "\nOptions:\n";
+  writeColumns(out, {{"-h, --help", "Show this help"}, {"-V, --version", "Show the version"}});
+  out << "\nRun 'dlcam help COMMAND' for a command's arguments and options.\n";
+  return out.str();
+}
+
+std::string versionText() { return std::string("dlcam ") + DLCAM_VERSION + "\n"; }
+
+ParsedArgs parseArgs(const Command& command, std::span<const std::string> args) {
+  const std::vector<OptionSpec> specs = allOptions(command);
+  ParsedArgs parsed;
+  auto set = [&](const OptionSpec& spec, const std::string& given, std::optional<std::string> value, size_t& i) {
+    if (spec.valueName.empty()) {
+      if (value) throw UsageError("option " + given + " takes no value");
+      if (!parsed.has(spec.name)) parsed.flags.push_back(spec.name);
+      return;
+    }
+    if (!value) {
+      if (i + 1 >= args.size()) throw UsageError("option " + given + " needs a value (" + spec.valueName + ")");
+      value = args[++i];
+    }
+    parsed.values[spec.name] = *value;
+  };
+
+  bool optionsEnded = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (optionsEnded || a.size() < 2 || a[0] != '-') {
+      parsed.positionals.push_back(a);
+    } else if (a == "--") {
+      optionsEnded = true;
+    } else if (a.starts_with("--")) {
+      const size_t eq = a.find('=');
+      const std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      std::optional<std::string> value;
+      if (eq != std::string::npos) value = a.substr(eq + 1);
+      auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& o) { return o.name == name; });
+      if (spec == specs.end()) {
+        std::vector<std::string> names;
+        for (const OptionSpec& o : specs) names.push_back(o.name);
+        throw UsageError("unknown option '--" + name + "' for '" + command.name + "'" + suggestion(name, names, "--"));
+      }
+      set(*spec, "--" + name, value, i);
+    } else {
+      // Short options: "-v", or flags bundled as "-vh"; a short option with a value ends the
+      // bundle and takes the next word.
+      for (size_t k = 1; k < a.size(); ++k) {
+        auto spec = std::find_if(specs.begin(), specs.end(), [&](const OptionSpec& o) { return o.shortName == a[k]; });
+        if (spec == specs.end())
+          throw UsageError(std::string("unknown option '-") + a[k] + "' for '" + command.name + "'");
+        if (!spec->valueName.empty() && k + 1 < a.size())
+          throw UsageError(std::string("option -") + a[k] + " takes a value: write -" + a[k] + " " + spec->valueName);
+        set(*spec, std::string("-") + a[k], std::nullopt, i);
+      }
+    }
+  }
+
+  if (parsed.has("help")) return parsed;
+  const auto& wanted = command.positionals;
+  if (parsed.positionals.size() < wanted.size()) {
+    std::string missing;
+    for (size_t k = parsed.positionals.size(); k < wanted.size(); ++k)
+      missing += (missing.empty() ? "" : " and ") + wanted[k].name;
+    throw UsageError("'" + command.name + "' needs " + missing);
+  }
+  if (parsed.positionals.size() > wanted.size())
+    throw UsageError("unexpected argument '" + parsed.positionals[wanted.size()] + "' for '" + command.name + "'");
+  return parsed;
+}
+
+int64_t positiveInt(const std::string& option, const std::string& text) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || ptr != end || v < 1 || text.empty())
+    throw UsageError("--" + option + " expects a positive integer, got '" + text + "'");
+  return v;
+}
+
+Stopwatch::Stopwatch()
+    : startNs_(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+                   .count()) {}
+
+double Stopwatch::ms() const {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  return static_cast<double>(now - startNs_) / 1e6;
+}
+
+std::string millisText(double ms) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1) << ms << " ms";
+  return s.str();
+}
+
+LoadedModel loadModel(const std::string& path) {
+  Stopwatch clock;
+  requireFile(path, "ONNX model");
+  LoadedModel loaded;
+  loaded.path = path;
+  loaded.model = onnx::loadModel(path);
+  try {
+    loaded.net = onnx::importNetwork(loaded.model);
+  } catch (const Error& e) {
+    fail("cannot import ONNX model '", path, "': ", e.what());
+  }
+  loaded.loadMs = clock.ms();
+  return loaded;
+}
+
+std::vector<int64_t> expectedInputShape(const Network& net) {
+  const InputLayer& input = net.inputLayer();
+  const ActivationInfo info = input.inputInfo();
+  std::vector<int64_t> shape = onnx::onnxShape(info.size, info.format);
+  if (!shape.empty()) shape[0] = -1;
+  auto* sequence = dynamic_cast<const SequenceInputLayer*>(&input);
+  if (sequence && sequence->length() < 0 && shape.size() == 3) shape[2] = -1;
+  return shape;
+}
+
+std::string onnxDimNames(size_t rank) {
+  switch (rank) {
+    case 2: return "N×C";
+    case 3: return "N×C×L";
+    case 4: return "N×C×H×W";
+    case 5: return "N×C×D×H×W";
+    default: return "";
+  }
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) {
+  if (shape.empty()) return "scalar";
+  std::string text;
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? "×" : "") + (shape[i] < 0 ? std::string("any") : std::to_string(shape[i]));
+  return text;
+}
+
+ModelInput readModelInput(const std::string& path, const Network& net) {
+  requireFile(path, "input");
+  const Tensor t = readNpy(path).to(DType::Float32);
+  const std::vector<int64_t> fileShape(t.shape().dims().rbegin(), t.shape().dims().rend());
+  const std::vector<int64_t> expected = expectedInputShape(net);
+
+  ModelInput input;
+  input.onnxShape = fileShape;
+  if (fileShape.size() + 1 == expected.size()) {
+    input.onnxShape.insert(input.onnxShape.begin(), 1);
+    input.batchAdded = true;
+  }
+  bool fits = input.onnxShape.size() == expected.size();
+  for (size_t d = 0; fits && d < expected.size(); ++d)
+    fits = expected[d] < 0 || expected[d] == input.onnxShape[d];
+  if (!fits) {
+    std::vector<int64_t> withoutBatch(expected.begin() + (expected.empty() ? 0 : 1), expected.end());
+    fail("input '", path, "' has shape ", shapeText(fileShape), ", but the network's input layer '",
+         net.inputLayer().name(), "' takes ", shapeText(expected), " (", onnxDimNames(expected.size()),
+         ", any N) or ", shapeText(withoutBatch), " (a batch of 1)");
+  }
+  input.x = onnx::fromOnnxOrder(onnx::onnxOrderArray(t, input.onnxShape));
+  return input;
+}
+
+std::vector<std::string> readLabels(const std::string& path) {
+  requireFile(path, "labels file");
+  std::ifstream in(path);
+  if (!in) fail("cannot open labels file '", path, "'");
+  std::vector<std::string> labels;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(line);
+  }
+  if (in.bad()) fail("cannot read labels file '", path, "'");
+  while (!labels.empty() && labels.back().empty()) labels.pop_back();
+  if (labels.empty()) fail("labels file '", path, "' holds no labels");
+  return labels;
+}
+
+}  // namespace cli
+
+int runDlcam(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+  using namespace cli;
+  const Command* command = nullptr;
+  try {
+    if (args.empty()) {
+      err << mainHelp();
+      return 2;
+    }
+    const std::string& first = args[0];
+    if (first == "-h" || first == "--help") {
+      out << mainHelp();
+      return 0;
+    }
+    if (first == "-V" || first == "--version") {
+      out << versionText();
+      return 0;
+    }
+    std::vector<std::string> names;
+    for (const Command& c : commands()) names.push_back(c.name);
+    if (first == "help") {
+      if (args.size() == 1 || args[1] == "help") {
+        out << mainHelp();
+        return 0;
+      }
+      if (args.size() > 2) throw UsageError("'help' takes one command name");
+      const Command* c = findCommand(args[1]);
+      if (!c) throw UsageError("unknown command '" + args[1] + "'" + suggestion(args[1], names));
+      out << commandHelp(*c);
+      return 0;
+    }
+    if (first.starts_with("-")) throw UsageError("unknown option '" + first + "' (options follow the command)");
+    command = findCommand(first);
+    if (!command) throw UsageError("unknown command '" + first + "'" + suggestion(first, names));
+    const ParsedArgs parsed = parseArgs(*command, std::span<const std::string>(args).subspan(1));
+    if (parsed.has("help")) {
+      out << commandHelp(*command);
+      return 0;
+    }
+    return command->run(parsed, out, err);
+  } catch (const UsageError& e) {
+    err << "dlcam: error: " << e.what() << "\n";
+    if (command)
+      err << usageLine(*command) << "Run 'dlcam help " << command->name << "' for its arguments and options.\n";
+    else
+      err << "usage: dlcam COMMAND [arguments] [options]\nRun 'dlcam --help' for the commands.\n";
+    return 2;
+  } catch (const Error& e) {
+    err << "dlcam: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    err << "dlcam: error: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "dlcam: internal error: " << e.what() << "\n(this is a bug in dlcam; please report it)\n";
+    return 1;
+  } catch (...) {
+    err << "dlcam: internal error: unknown exception\n(this is a bug in dlcam; please report it)\n";
+    return 1;
+  }
+}
+
+}  // namespace dlcam

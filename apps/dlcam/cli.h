@@ -1,0 +1,150 @@
+// The `dlcam` command line: argument parsing, the subcommand table and the helpers the
+// subcommands share (loading a model, reading an input in the model's layout).
+//
+//   int code = dlcam::runDlcam({"predict", "net.onnx", "x.npy", "--top", "3"}, std::cout, std::cerr);
+//
+// Each subcommand lives in its own cmd_<name>.cpp and is one entry of commands(): a Command
+// that declares its positional arguments and options, and a run function. Adding a
+// subcommand means adding a file and one line to the table.
+//
+// Streams: data (tables, scores) goes to `out`; errors, usage and, with --verbose, timings go
+// to `err`. Exit codes: 0 success, 1 error (dlcam::Error: a missing file, a wrong input shape...),
+// 2 usage error (unknown command or option, a bad option value, missing arguments).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/array.h"
+#include "io/onnx/proto.h"
+#include "layers/network.h"
+
+namespace dlcam {
+
+// Runs `dlcam` with the arguments that follow the program name. Never throws: every failure
+// becomes a message on `err` and a nonzero exit code (1 error, 2 usage error).
+int runDlcam(std::vector<std::string> args, std::ostream& out, std::ostream& err);
+
+namespace cli {
+
+// A mistake in the command line itself: reported with the command's usage, exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+  std::string name;            // long name without dashes: "top" for --top
+  char shortName = 0;          // 'v' for -v; 0 for none
+  std::string valueName;       // "K" for --top K; empty for a flag
+  std::string help;
+};
+
+struct PositionalSpec {
+  std::string name;  // "MODEL"
+  std::string help;
+};
+
+// The parsed command line of one subcommand. Options may come in any order, before, between
+// or after the positional arguments; "--" ends the options. A repeated option keeps its last
+// value.
+struct ParsedArgs {
+  std::vector<std::string> positionals;
+  std::map<std::string, std::string> values;  // options with a value, by long name
+  std::vector<std::string> flags;             // flags given, by long name
+
+  bool has(const std::string& option) const;  // a flag or an option with a value
+  std::optional<std::string> value(const std::string& option) const;
+};
+
+struct Command {
+  std::string name;
+  std::string summary;      // one line for `dlcam --help`
+  std::string description;  // paragraphs for `dlcam help NAME`
+  std::vector<PositionalSpec> positionals;  // all required
+  std::vector<OptionSpec> options;          // --help and --verbose are added to every command
+  std::function<int(const ParsedArgs& args, std::ostream& out, std::ostream& err)> run;
+};
+
+// The subcommands, in the order `dlcam --help` lists them.
+const std::vector<Command>& commands();
+// The command called `name`, or null.
+const Command* findCommand(const std::string& name);
+
+// The options every command takes, followed by the command's own.
+std::vector<OptionSpec> allOptions(const Command& command);
+// "usage: dlcam predict MODEL INPUT.npy [options]"
+std::string usageLine(const Command& command);
+// The full help text of a command: usage, description, arguments and options.
+std::string commandHelp(const Command& command);
+// The help text of `dlcam --help`: usage and the command list.
+std::string mainHelp();
+std::string versionText();
+
+// Splits args (the words after the subcommand name) by the command's specs. Throws UsageError
+// for an unknown option, a missing option value, a value given to a flag, or a wrong number of
+// positional arguments (unless --help is given, which needs none).
+ParsedArgs parseArgs(const Command& command, std::span<const std::string> args);
+// An option's value as a positive integer; throws UsageError naming the option and the text.
+int64_t positiveInt(const std::string& option, const std::string& text);
+
+// Milliseconds since construction (for --verbose timings).
+class Stopwatch {
+ public:
+  Stopwatch();
+  double ms() const;
+
+ private:
+  int64_t startNs_;
+};
+
+// "12.3 ms"
+std::string millisText(double ms);
+
+// A model file, loaded and imported.
+struct LoadedModel {
+  std::string path;
+  onnx::Model model;
+  Network net;
+  double loadMs = 0;  // reading, parsing and importing
+};
+// Throws dlcam::Error naming the path when the file is missing or not an importable model.
+LoadedModel loadModel(const std::string& path);
+
+// The ONNX shape the network's input layer takes, with -1 for the dimensions that may vary
+// (the batch, and a sequence's length when the model leaves it open).
+std::vector<int64_t> expectedInputShape(const Network& net);
+// "N×C×H×W": the ONNX names of the dimensions of a rank-2…5 value ("" for other ranks).
+std::string onnxDimNames(size_t rank);
+// "2×4×33×29"; -1 prints as "any".
+std::string shapeText(const std::vector<int64_t>& shape);
+
+// An input given in the model's own layout (ONNX order: N×C×H×W...), checked against the
+// network and labelled for it.
+struct ModelInput {
+  Array x;                         // labelled (formatForRank), float32
+  std::vector<int64_t> onnxShape;  // after promotion
+  bool batchAdded = false;         // the file had one dim fewer: a batch of 1 was added
+};
+// Reads a .npy file (any dtype readNpy takes; values converted to float32). A file with one
+// dimension fewer than the model's input gets a leading batch of 1. Throws dlcam::Error naming
+// the file, the network's input layer and both shapes when the shape does not fit.
+ModelInput readModelInput(const std::string& path, const Network& net);
+
+// Reads a labels file: one label per line ('\r' and trailing empty lines dropped). Throws
+// dlcam::Error naming the path when it cannot be read or holds no labels.
+std::vector<std::string> readLabels(const std::string& path);
+
+// The subcommands, one per cmd_<name>.cpp.
+Command infoCommand();
+Command predictCommand();
+
+}  // namespace cli
+}  // namespace dlcam

@@ -1,0 +1,71 @@
+// dlcam info MODEL: what a model file holds and the network dlcam builds from it.
+#include <ostream>
+
+#include "apps/dlcam/cli.h"
+#include "io/onnx/proto.h"
+
+namespace dlcam::cli {
+
+namespace {
+
+// "N×3×17×15": symbolic dimensions by their name, unknown ones as "?".
+std::string declaredShape(const onnx::ValueInfo& v) {
+  if (!v.hasShape) return "(shape not given)";
+  if (v.dims.empty()) return "scalar";
+  std::string text;
+  for (size_t i = 0; i < v.dims.size(); ++i) {
+    const onnx::Dimension& d = v.dims[i];
+    text += (i ? "×" : "") + (d.value >= 0 ? std::to_string(d.value) : d.param.empty() ? "?" : d.param);
+  }
+  const std::string names = onnxDimNames(v.dims.size());
+  return names.empty() ? text : text + " (" + names + ")";
+}
+
+std::string valueLine(const onnx::ValueInfo& v) {
+  return "'" + v.name + "' " + onnx::dataTypeName(v.elemType) + " " + declaredShape(v);
+}
+
+bool isInitializer(const onnx::Graph& g, const std::string& name) {
+  for (const onnx::TensorProto& t : g.initializers)
+    if (t.name == name) return true;
+  return false;
+}
+
+int runInfo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
+  const LoadedModel loaded = loadModel(args.positionals[0]);
+  if (args.has("verbose"))
+    err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
+
+  const onnx::Model& m = loaded.model;
+  std::string producer = m.producerName;
+  if (!m.producerVersion.empty()) producer += (producer.empty() ? "" : " ") + m.producerVersion;
+  out << "file:      " << loaded.path << "\n";
+  out << "producer:  " << (producer.empty() ? "(not given)" : producer) << "\n";
+  out << "opset:     " << m.opsetVersion() << " (IR version " << m.irVersion << ")\n";
+  for (const onnx::ValueInfo& v : m.graph.inputs)
+    if (!isInitializer(m.graph, v.name)) out << "input:     " << valueLine(v) << "\n";
+  const std::vector<int64_t> accepted = expectedInputShape(loaded.net);
+  const std::vector<int64_t> one(accepted.begin() + 1, accepted.end());
+  out << "accepts:   " << shapeText(accepted) << ", or " << shapeText(one) << " for one observation\n";
+  for (const onnx::ValueInfo& v : m.graph.outputs) out << "output:    " << valueLine(v) << "\n";
+  out << "\n" << loaded.net.summary();
+  return 0;
+}
+
+}  // namespace
+
+Command infoCommand() {
+  Command c;
+  c.name = "info";
+  c.summary = "Show an ONNX model's input, output and layers";
+  c.description =
+      "Loads an ONNX model, builds the dlcam network from it and prints the file's producer\n"
+      "and opset, its input and output (ONNX shapes; symbolic dimensions by name), the input\n"
+      "shapes 'dlcam predict' accepts, and the network's layer table with activation sizes\n"
+      "(dlcam's labelled layout: S spatial, C channel, B batch, T time).";
+  c.positionals = {{"MODEL", "The .onnx file"}};
+  c.run = runInfo;
+  return c;
+}
+
+}  // namespace dlcam::cli

@@ -1,0 +1,80 @@
+#include "io/onnx/op_table.h"
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+
+namespace dlcam::onnx {
+
+Value constantValue(Array onnxOrder, DataType type) {
+  Value v;
+  v.shape.assign(onnxOrder.shape().dims().rbegin(), onnxOrder.shape().dims().rend());
+  v.type = type;
+  v.constant = Array(onnxOrder.value().to(DType::Float64), DimFormat::unformatted(onnxOrder.rank()));
+  return v;
+}
+
+bool NodeContext::has(int i) const {
+  return i >= 0 && i < numInputs() && inputs_[static_cast<size_t>(i)] != nullptr;
+}
+
+const Value& NodeContext::input(int i) const {
+  if (!has(i)) fail("needs input " + std::to_string(i) + ", which is missing");
+  return *inputs_[static_cast<size_t>(i)];
+}
+
+const Array& NodeContext::constant(int i) const {
+  const Value& v = input(i);
+  if (!v.isConstant())
+    fail("input " + std::to_string(i) + " ('" + node_.inputs[static_cast<size_t>(i)] +
+         "') must be an initializer or computable at load time; dlcam does not take it at run time");
+  return v.constant;
+}
+
+std::vector<double> NodeContext::doubles(int i) const {
+  const Array& c = constant(i);
+  const double* p = c.value().data<double>();
+  return std::vector<double>(p, p + c.numel());
+}
+
+std::vector<int64_t> NodeContext::ints(int i) const {
+  std::vector<int64_t> out;
+  for (double d : doubles(i)) {
+    if (std::isnan(d)) fail("input " + std::to_string(i) + " holds NaN where integers are expected");
+    // Exporters write INT64_MAX / INT64_MIN as "to the end" in Slice; doubles round them
+    // past the int64 range, so clamp instead of overflowing.
+    constexpr double limit = 9.2e18;
+    out.push_back(d >= limit    ? std::numeric_limits<int64_t>::max()
+                  : d <= -limit ? std::numeric_limits<int64_t>::min()
+                                : static_cast<int64_t>(d));
+  }
+  return out;
+}
+
+Array NodeContext::weights(int i) const {
+  const Array& c = constant(i);
+  return Array(c.value().to(DType::Float32), c.format());
+}
+
+void NodeContext::fail(const std::string& what) const {
+  dlcam::fail("ONNX node '", node_.name, "' (", node_.opType, "): ", what);
+}
+
+int NodeContext::axis(int64_t axis, int rank) const {
+  if (axis < -rank || axis >= std::max(rank, 1))
+    fail("axis " + std::to_string(axis) + " is out of range for a rank-" + std::to_string(rank) + " input");
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
+}
+
+const OpTable& opTable() {
+  static const OpTable table = [] {
+    OpTable t;
+    addNeuralOps(t);
+    addTensorOps(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace dlcam::onnx

@@ -1,0 +1,407 @@
+// The `dlcam` command line, run in-process through runDlcam with string streams, on the small
+// ONNX nets of tests/fixtures/onnx_nets (PyTorch's outputs in output.npy are the reference).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/dlcam/cli.h"
+#include "io/npy.h"
+#include "io/onnx/importer.h"
+#include "io/onnx/proto.h"
+
+namespace fs = std::filesystem;
+using namespace dlcam;
+
+namespace {
+
+const char* const kNets[] = {"seq_causal_ln", "conv3d_bn_pool", "grouped_depthwise", "residual_concat_regression",
+                             "mlp_ops"};
+
+fs::path netDir(const std::string& net) {
+  return fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "onnx_nets" / net;
+}
+std::string modelPath(const std::string& net) { return (netDir(net) / "model.onnx").string(); }
+std::string inputPath(const std::string& net) { return (netDir(net) / "input.npy").string(); }
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+Result run(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  Result r;
+  r.code = runDlcam(std::move(args), out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// A fresh directory under the system's temp dir, removed with everything in it at the end.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device seed;
+    path = fs::temp_directory_path() / ("dlcam_cli_test_" + std::to_string(seed()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// ONNX dims of a .npy tensor (readNpy reverses them).
+std::vector<int64_t> onnxDims(const Tensor& t) { return {t.shape().dims().rbegin(), t.shape().dims().rend()}; }
+
+std::string joined(const std::vector<int64_t>& dims, size_t from) {
+  std::string s;
+  for (size_t i = from; i < dims.size(); ++i) s += (i > from ? "×" : "") + std::to_string(dims[i]);
+  return s;
+}
+
+// max |got − expected| / max |expected|, or infinity when the shapes differ.
+double relativeError(const Tensor& got, const Tensor& expected) {
+  if (got.shape() != expected.shape()) return INFINITY;
+  const Tensor g = got.to(DType::Float64), e = expected.to(DType::Float64);
+  double worst = 0, scale = 0;
+  for (int64_t i = 0; i < e.numel(); ++i) {
+    scale = std::max(scale, std::abs(e.data<double>()[i]));
+    worst = std::max(worst, std::abs(g.data<double>()[i] - e.data<double>()[i]));
+  }
+  return worst / std::max(scale, 1e-30);
+}
+
+// Expected top-k class indices per observation of an N×C output.npy (C fastest in memory).
+std::vector<std::vector<int64_t>> expectedTop(const Tensor& output, size_t k) {
+  const std::vector<int64_t> dims = onnxDims(output);
+  const int64_t n = dims[0], c = dims[1];
+  const Tensor v = output.to(DType::Float64);
+  std::vector<std::vector<int64_t>> top;
+  for (int64_t obs = 0; obs < n; ++obs) {
+    std::vector<int64_t> order(static_cast<size_t>(c));
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return v.data<double>()[obs * c + a] > v.data<double>()[obs * c + b];
+    });
+    order.resize(k);
+    top.push_back(order);
+  }
+  return top;
+}
+
+// The class column of each observation's table in predict's output.
+std::vector<std::vector<int64_t>> listedTop(const std::string& text) {
+  std::vector<std::vector<int64_t>> top;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("observation ")) {
+      top.emplace_back();
+      std::getline(in, line);  // header
+      CHECK(line.find("class") != std::string::npos);
+      continue;
+    }
+    if (top.empty() || line.empty() || line[0] != ' ') continue;
+    std::istringstream row(line);
+    int64_t rank = 0, cls = -1;
+    if (row >> rank >> cls) top.back().push_back(cls);
+  }
+  return top;
+}
+
+// A one-node ONNX model: y = Relu(x), x of ONNX shape 1×2×3×3 (an output with no classes).
+std::string writeReluModel(const TempDir& dir) {
+  onnx::Model m;
+  m.irVersion = 8;
+  m.producerName = "dlcam-test";
+  m.opsets = {{"", 13}};
+  onnx::Node relu;
+  relu.name = "relu";
+  relu.opType = "Relu";
+  relu.inputs = {"x"};
+  relu.outputs = {"y"};
+  m.graph.name = "relu_graph";
+  m.graph.nodes = {relu};
+  onnx::ValueInfo x{"x", onnx::DataType::Float, true, {{1, ""}, {2, ""}, {3, ""}, {3, ""}}};
+  onnx::ValueInfo y{"y", onnx::DataType::Float, true, {{1, ""}, {2, ""}, {3, ""}, {3, ""}}};
+  m.graph.inputs = {x};
+  m.graph.outputs = {y};
+  const std::string path = dir.file("relu.onnx");
+  onnx::saveModel(m, path);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("dlcam info prints the input shape and every layer of the small nets") {
+  for (const char* name : kNets) {
+    INFO("net: ", name);
+    const Result r = run({"info", modelPath(name)});
+    CHECK(r.code == 0);
+    CHECK(r.err.empty());
+    CHECK(r.out.find("opset:") != std::string::npos);
+    CHECK(r.out.find("producer:  pytorch") != std::string::npos);
+    // The input's ONNX shape; the batch may be symbolic ("N"), the rest is the fixture's.
+    const std::vector<int64_t> dims = onnxDims(readNpy(inputPath(name)));
+    const size_t start = r.out.find("input:");
+    REQUIRE(start != std::string::npos);
+    const std::string inputLine = r.out.substr(start, r.out.find('\n', start) - start);
+    CHECK(inputLine.find("'input'") != std::string::npos);
+    CHECK(inputLine.find("×" + joined(dims, 1)) != std::string::npos);
+    const Network net = onnx::importNetwork(modelPath(name));
+    for (size_t k = 0; k < net.numLayers(); ++k) {
+      INFO("layer: ", net.layer(k).name());
+      CHECK(r.out.find(net.layer(k).name()) != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("dlcam info shows a symbolic batch by name, and timings only with --verbose") {
+  const Result r = run({"info", "-v", modelPath("residual_concat_regression")});
+  CHECK(r.code == 0);
+  CHECK(r.out.find("N×3×17×15 (N×C×H×W)") != std::string::npos);
+  CHECK(r.out.find("accepts:   any×3×17×15, or 3×17×15") != std::string::npos);
+  CHECK(r.err.find("dlcam: loaded '") != std::string::npos);
+  CHECK(r.err.find(" ms") != std::string::npos);
+}
+
+TEST_CASE("dlcam predict --save-output matches PyTorch's output") {
+  TempDir dir;
+  for (const char* name : {"grouped_depthwise", "mlp_ops"}) {
+    INFO("net: ", name);
+    const std::string saved = dir.file(std::string(name) + "_out.npy");
+    const Result r = run({"predict", "--save-output", saved, modelPath(name), inputPath(name)});
+    REQUIRE(r.code == 0);
+    CHECK(r.err.empty());
+    const Tensor expected = readNpy((netDir(name) / "output.npy").string());
+    const std::vector<int64_t> dims = onnxDims(expected);
+    CHECK(r.out.find("output:  " + joined(dims, 0) + " (N×C)") != std::string::npos);
+    CHECK(r.out.find("saved:   " + saved) != std::string::npos);
+    // Saved only: no score table.
+    CHECK(r.out.find("observation") == std::string::npos);
+    const Tensor got = readNpy(saved);
+    CHECK(got.dtype() == DType::Float32);
+    CHECK(onnxDims(got) == dims);
+    CHECK(relativeError(got, expected) < 1e-4);
+  }
+}
+
+TEST_CASE("dlcam predict --top lists the largest classes of each observation") {
+  for (const char* name : {"grouped_depthwise", "mlp_ops"}) {
+    INFO("net: ", name);
+    const Tensor expected = readNpy((netDir(name) / "output.npy").string());
+    // Options before, between and after the positionals, in both spellings.
+    const Result r = run({"predict", modelPath(name), "--top=3", inputPath(name)});
+    REQUIRE(r.code == 0);
+    CHECK(listedTop(r.out) == expectedTop(expected, 3));
+    const Result k = run({"predict", "-k", "2", modelPath(name), inputPath(name)});
+    REQUIRE(k.code == 0);
+    CHECK(listedTop(k.out) == expectedTop(expected, 2));
+    // Without options: the top 5 of a classification output.
+    const Result d = run({"predict", modelPath(name), inputPath(name)});
+    REQUIRE(d.code == 0);
+    CHECK(listedTop(d.out) == expectedTop(expected, 5));
+  }
+  // K beyond the class count lists every class.
+  const int64_t classes = onnxDims(readNpy((netDir("grouped_depthwise") / "output.npy").string()))[1];
+  const Result all = run({"predict", modelPath("grouped_depthwise"), inputPath("grouped_depthwise"), "--top", "50"});
+  REQUIRE(all.code == 0);
+  CHECK(listedTop(all.out).size() == 2);
+  for (const auto& top : listedTop(all.out)) CHECK(top.size() == static_cast<size_t>(classes));
+}
+
+TEST_CASE("dlcam predict --labels names the classes") {
+  TempDir dir;
+  const Tensor expected = readNpy((netDir("mlp_ops") / "output.npy").string());
+  const int64_t classes = onnxDims(expected)[1];
+  {
+    std::ofstream labels(dir.file("labels.txt"));
+    for (int64_t c = 0; c < classes; ++c) labels << "label_" << c << "\r\n";
+    labels << "\n";
+  }
+  const Result r = run({"predict", modelPath("mlp_ops"), inputPath("mlp_ops"), "--labels", dir.file("labels.txt"),
+                        "--top", "1"});
+  REQUIRE(r.code == 0);
+  const auto top = expectedTop(expected, 1);
+  for (size_t n = 0; n < top.size(); ++n) {
+    INFO("observation ", n);
+    CHECK(r.out.find("label_" + std::to_string(top[n][0]) + "\n") != std::string::npos);
+  }
+  CHECK(r.out.find('\r') == std::string::npos);
+
+  {
+    std::ofstream labels(dir.file("short.txt"));
+    labels << "cat\ndog\n";
+  }
+  const Result bad = run({"predict", modelPath("mlp_ops"), inputPath("mlp_ops"), "--labels", dir.file("short.txt")});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("has 2 labels, but the output has " + std::to_string(classes) + " classes") != std::string::npos);
+}
+
+TEST_CASE("dlcam predict gives an input without its batch dimension a batch of 1") {
+  TempDir dir;
+  for (const char* name : {"grouped_depthwise", "seq_causal_ln"}) {
+    INFO("net: ", name);
+    const Tensor input = readNpy(inputPath(name));
+    const Tensor expected = readNpy((netDir(name) / "output.npy").string());
+    // The first observation: N is the slowest dimension, so its values come first.
+    std::vector<int64_t> oneDims = input.shape().dims();
+    oneDims.pop_back();
+    Tensor one(Shape(oneDims), input.dtype());
+    std::copy_n(input.data<float>(), one.numel(), one.data<float>());
+    writeNpy(dir.file("one.npy"), one);
+    std::vector<int64_t> firstDims = expected.shape().dims();
+    firstDims.back() = 1;
+    Tensor first(Shape(firstDims), DType::Float64);
+    std::copy_n(expected.data<double>(), first.numel(), first.data<double>());
+
+    const Result r = run({"predict", modelPath(name), dir.file("one.npy"), "--save-output", dir.file("out.npy")});
+    REQUIRE(r.code == 0);
+    CHECK(r.out.find("input:   1×" + joined(onnxDims(one), 0)) != std::string::npos);
+    CHECK(r.out.find("a batch of 1 added") != std::string::npos);
+    CHECK(relativeError(readNpy(dir.file("out.npy")), first) < 1e-4);
+  }
+}
+
+TEST_CASE("dlcam predict prints statistics of an output without classes") {
+  TempDir dir;
+  const std::string model = writeReluModel(dir);
+  std::vector<float> values(18);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) - 8.5f;  // −8.5 … 8.5
+  writeNpy(dir.file("x.npy"), Tensor::fromValues(Shape{3, 3, 2}, std::span<const float>(values)));
+  const Result r = run({"predict", model, dir.file("x.npy")});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("output:  1×2×3×3 (N×C×H×W)") != std::string::npos);
+  // relu: nine zeros and 0.5 … 8.5, mean 40.5 / 18.
+  CHECK(r.out.find("min 0  max 8.5  mean 2.25") != std::string::npos);
+  CHECK(r.out.find("observation") == std::string::npos);
+
+  const Result top = run({"predict", model, dir.file("x.npy"), "--top", "2"});
+  CHECK(top.code == 1);
+  CHECK(top.err.find("dlcam: error: --top and --labels need class scores along C") != std::string::npos);
+  CHECK(top.err.find("1×2×3×3") != std::string::npos);
+}
+
+TEST_CASE("dlcam reports errors on stderr with exit code 1") {
+  TempDir dir;
+  SUBCASE("missing model") {
+    const Result r = run({"info", dir.file("nothing.onnx")});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err == "dlcam: error: cannot open ONNX model '" + dir.file("nothing.onnx") + "': no such file\n");
+  }
+  SUBCASE("a model that is not ONNX") {
+    std::ofstream(dir.file("junk.onnx")) << "not a model";
+    const Result r = run({"info", dir.file("junk.onnx")});
+    CHECK(r.code == 1);
+    CHECK(r.err.starts_with("dlcam: error: cannot load ONNX model '" + dir.file("junk.onnx") + "'"));
+  }
+  SUBCASE("missing input") {
+    const Result r = run({"predict", modelPath("mlp_ops"), dir.file("nothing.npy")});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("dlcam: error: cannot open input '" + dir.file("nothing.npy") + "': no such file") == 0);
+  }
+  SUBCASE("wrong input shape") {
+    writeNpy(dir.file("wrong.npy"), Tensor(Shape{29, 30, 4, 2}));  // ONNX 2×4×30×29; the net takes H = 33
+    const Result r = run({"predict", modelPath("grouped_depthwise"), dir.file("wrong.npy")});
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("dlcam: error: input '" + dir.file("wrong.npy") + "' has shape 2×4×30×29") == 0);
+    CHECK(r.err.find("input layer 'input' takes any×4×33×29 (N×C×H×W") != std::string::npos);
+    CHECK(r.err.find("or 4×33×29 (a batch of 1)") != std::string::npos);
+  }
+  SUBCASE("wrong input rank") {
+    writeNpy(dir.file("flat.npy"), Tensor(Shape{10}));
+    const Result r = run({"predict", modelPath("grouped_depthwise"), dir.file("flat.npy")});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("has shape 10, but the network's input layer 'input' takes any×4×33×29") != std::string::npos);
+  }
+  SUBCASE("an input file that is not .npy") {
+    std::ofstream(dir.file("x.npy")) << "hello";
+    const Result r = run({"predict", modelPath("mlp_ops"), dir.file("x.npy")});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("dlcam: error: readNpy: " + dir.file("x.npy")) == 0);
+  }
+  SUBCASE("unwritable output") {
+    const Result r = run({"predict", modelPath("mlp_ops"), inputPath("mlp_ops"), "--save-output",
+                          dir.file("no/such/dir/out.npy")});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("dlcam: error: ") == 0);
+    CHECK(r.err.find("no/such/dir/out.npy") != std::string::npos);
+  }
+}
+
+TEST_CASE("dlcam reports usage errors with the usage and exit code 2") {
+  const std::string model = modelPath("mlp_ops"), input = inputPath("mlp_ops");
+  for (const char* bad : {"0", "-2", "abc", "3x", ""}) {
+    INFO("--top '", bad, "'");
+    const Result r = run({"predict", model, input, "--top", bad});
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(std::string("dlcam: error: --top expects a positive integer, got '") + bad + "'") == 0);
+    CHECK(r.err.find("usage: dlcam predict MODEL INPUT.npy [options]") != std::string::npos);
+  }
+  const Result unknown = run({"predict", model, input, "--tops", "3"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("dlcam: error: unknown option '--tops' for 'predict' (did you mean '--top'?)") == 0);
+  CHECK(unknown.err.find("usage: dlcam predict") != std::string::npos);
+
+  CHECK(run({"predict", model, input, "-x"}).code == 2);
+  CHECK(run({"predict", model, input, "--top"}).err.find("option --top needs a value (K)") != std::string::npos);
+  CHECK(run({"info", model, "--verbose=yes"}).err.find("option --verbose takes no value") != std::string::npos);
+
+  const Result missing = run({"predict", model});
+  CHECK(missing.code == 2);
+  CHECK(missing.err.find("'predict' needs INPUT.npy") != std::string::npos);
+  const Result extra = run({"info", model, input});
+  CHECK(extra.code == 2);
+  CHECK(extra.err.find("unexpected argument '" + input + "'") != std::string::npos);
+
+  const Result command = run({"predcit", model});
+  CHECK(command.code == 2);
+  CHECK(command.err.find("dlcam: error: unknown command 'predcit' (did you mean 'predict'?)") == 0);
+  CHECK(run({"--frobnicate"}).code == 2);
+  CHECK(run({"help", "nothing"}).code == 2);
+  const Result none = run({});
+  CHECK(none.code == 2);
+  CHECK(none.err.find("usage: dlcam COMMAND") == 0);
+}
+
+TEST_CASE("dlcam help and version") {
+  const Result help = run({"--help"});
+  CHECK(help.code == 0);
+  CHECK(help.err.empty());
+  CHECK(help.out.find("usage: dlcam COMMAND") == 0);
+  for (const auto& c : cli::commands()) CHECK(help.out.find("  " + c.name + " ") != std::string::npos);
+
+  const Result predict = run({"help", "predict"});
+  CHECK(predict.code == 0);
+  CHECK(predict.out.find("usage: dlcam predict MODEL INPUT.npy [options]") == 0);
+  for (const char* option : {"--save-output OUT.npy", "-k, --top K", "--labels FILE", "-v, --verbose", "-h, --help"})
+    CHECK(predict.out.find(option) != std::string::npos);
+  // --help after a command needs no positional arguments.
+  CHECK(run({"predict", "--help"}).out == predict.out);
+  CHECK(run({"info", "-h"}).out == run({"help", "info"}).out);
+
+  const Result version = run({"--version"});
+  CHECK(version.code == 0);
+  CHECK(version.out.starts_with("dlcam "));
+  CHECK(version.out.find("unknown") == std::string::npos);
+}
+
+TEST_CASE("dlcam predict --verbose prints timings on stderr only") {
+  const Result r = run({"predict", "--verbose", modelPath("mlp_ops"), inputPath("mlp_ops")});
+  REQUIRE(r.code == 0);
+  CHECK(r.err.find("dlcam: loaded '") == 0);
+  CHECK(r.err.find("dlcam: predict on 3×10 took ") != std::string::npos);
+  CHECK(r.out.find(" ms") == std::string::npos);
+}

@@ -1,0 +1,95 @@
+// Imported ONNX networks against PyTorch: tools/export_torch_models.py exports each net with
+// random weights, non-trivial batch-norm statistics and a random input, and saves PyTorch's
+// output. dlcam imports the model, runs the same input and must match within 1e-4 relative
+// to the output's largest magnitude.
+//
+// The small nets are committed (tests/fixtures/onnx_nets). The torchvision nets are generated
+// by scripts/test.sh into build/torch_exports (or $DLCAM_TORCH_EXPORTS); scripts/test.sh sets
+// DLCAM_REQUIRE_TORCH_EXPORTS=1 so that a missing export fails instead of being skipped.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "io/npy.h"
+#include "io/onnx/importer.h"
+#include "io/onnx/layout.h"
+
+namespace fs = std::filesystem;
+using namespace dlcam;
+
+namespace {
+
+fs::path sourceDir() { return fs::path(__FILE__).parent_path().parent_path().parent_path(); }
+
+struct Comparison {
+  double relativeError = 0;  // max |dlcam − torch| / max |torch|
+  std::vector<int64_t> shape, expectedShape;
+  size_t layers = 0;
+};
+
+Comparison compareWithTorch(const fs::path& dir) {
+  Network net = onnx::importNetwork((dir / "model.onnx").string());
+  Tensor input = readNpy((dir / "input.npy").string()).to(DType::Float32);
+  Tensor expected = readNpy((dir / "output.npy").string()).to(DType::Float64);
+  Array x = onnx::fromOnnxOrder(Array(input, DimFormat::unformatted(input.rank())));
+  Array y = onnx::toOnnxOrder(net.predict(x));
+  Tensor got = y.value().to(DType::Float64);
+
+  Comparison c;
+  c.layers = net.numLayers();
+  c.shape = got.shape().dims();
+  c.expectedShape = expected.shape().dims();
+  if (c.shape != c.expectedShape) return c;
+  const double* g = got.data<double>();
+  const double* e = expected.data<double>();
+  double scale = 0, worst = 0;
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    scale = std::max(scale, std::abs(e[i]));
+    worst = std::max(worst, std::abs(g[i] - e[i]));
+    if (std::isnan(g[i]) != std::isnan(e[i])) worst = INFINITY;
+  }
+  c.relativeError = worst / std::max(scale, 1e-30);
+  return c;
+}
+
+void checkNet(const fs::path& dir) {
+  INFO("net: ", dir.string());
+  Comparison c;
+  try {
+    c = compareWithTorch(dir);
+  } catch (const std::exception& e) {
+    FAIL_CHECK(dir.filename().string() << ": " << e.what());
+    return;
+  }
+  CHECK(c.shape == c.expectedShape);
+  if (c.shape != c.expectedShape) return;
+  MESSAGE(dir.filename().string() << ": " << c.layers << " layers, worst error " << c.relativeError
+                                  << " relative to the largest output");
+  CHECK(c.relativeError < 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("imported small ONNX nets match PyTorch") {
+  const fs::path root = sourceDir() / "tests" / "fixtures" / "onnx_nets";
+  REQUIRE(fs::is_directory(root));
+  for (const char* name : {"seq_causal_ln", "conv3d_bn_pool", "grouped_depthwise", "residual_concat_regression",
+                           "mlp_ops"})
+    checkNet(root / name);
+}
+
+TEST_CASE("imported torchvision nets match PyTorch") {
+  const char* env = std::getenv("DLCAM_TORCH_EXPORTS");
+  const fs::path root = env ? fs::path(env) : sourceDir() / "build" / "torch_exports";
+  const bool required = std::getenv("DLCAM_REQUIRE_TORCH_EXPORTS") != nullptr;
+  if (!fs::is_directory(root / "resnet18")) {
+    if (required) FAIL("no torchvision exports in " << root << "; run tools/export_torch_models.py --set full --out " << root);
+    MESSAGE("skipped: no torchvision exports in " << root << " (scripts/test.sh generates them)");
+    return;
+  }
+  for (const char* name : {"resnet18", "squeezenet1_1", "mobilenet_v2"}) checkNet(root / name);
+}
