@@ -17,7 +17,10 @@
 // run-time inputs. A layer whose operands are all constants takes no inputs and computes in
 // float64 (the importer folds such a layer at load).
 //
-// type() is the ONNX op name ("Reshape", "Transpose"...).
+// type() is the ONNX op name ("Reshape", "Transpose"...). The getters (options(), axis()...)
+// return the configuration exactly as constructed: no layer normalises what it stores
+// (negative axes stay negative, empty lists stay empty), so writing them back as ONNX
+// attributes gives the op the layer computes.
 #pragma once
 
 #include <cstdint>
@@ -80,6 +83,7 @@ class ElementwiseLayer : public TensorLayer {
   ElementwiseLayer(std::string name, ElementwiseOptions options, std::vector<Array> operands);
   std::string type() const override;
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  const ElementwiseOptions& options() const { return options_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -111,6 +115,8 @@ class ConcatLayer : public TensorLayer {
   std::string type() const override { return "Concat"; }
   std::string description() const override;  // "Concat along axis 1"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: may be negative (the importer passes it in [0, rank)).
+  int64_t axis() const { return axis_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -137,6 +143,9 @@ class ReshapeLayer : public TensorLayer {
   std::string type() const override { return "Reshape"; }
   std::string description() const override;  // "Reshape to [1 -1]"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: the target may hold 0s and a −1; the batch rule is applied per call, not
+  // stored.
+  const ReshapeOptions& options() const { return options_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -153,6 +162,7 @@ class FlattenToMatrixLayer : public TensorLayer {
   std::string type() const override { return "Flatten"; }
   std::string description() const override;  // "Flatten at axis 1"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  int64_t axis() const { return axis_; }  // as constructed; ONNX allows [−r, r]
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -168,6 +178,8 @@ class TransposeLayer : public TensorLayer {
   std::string type() const override { return "Transpose"; }
   std::string description() const override;  // "Transpose with perm [0 2 3 1]"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: empty when the axes are reversed (ONNX's default).
+  const std::vector<int64_t>& perm() const { return perm_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -189,6 +201,7 @@ class SqueezeLayer : public TensorLayer {
   SqueezeLayer(std::string name, SqueezeOptions options, Array operand = Array());
   std::string type() const override { return options_.unsqueeze ? "Unsqueeze" : "Squeeze"; }
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  const SqueezeOptions& options() const { return options_; }  // as constructed (axes may be negative)
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -210,6 +223,8 @@ class GatherLayer : public TensorLayer {
   std::string type() const override { return "Gather"; }
   std::string description() const override;  // "Gather 3 indices along axis 1"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: axis and indices may be negative (the importer passes axis in [0, rank)).
+  const GatherOptions& options() const { return options_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -230,6 +245,8 @@ class SliceLayer : public TensorLayer {
   std::string type() const override { return "Slice"; }
   std::string description() const override;  // "Slice from [1] to [3] step [2] on axes [2]"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: unclamped, axes and steps possibly empty (see SliceOptions).
+  const SliceOptions& options() const { return options_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -254,6 +271,7 @@ class PadLayer : public TensorLayer {
   PadLayer(std::string name, PadOptions options, Array operand = Array());
   std::string type() const override { return "Pad"; }
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  const PadOptions& options() const { return options_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -269,6 +287,8 @@ class ExpandLayer : public TensorLayer {
   ExpandLayer(std::string name, std::vector<int64_t> shape, Array operand = Array());
   std::string type() const override { return "Expand"; }
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // The shape given (not the broadcast output shape).
+  const std::vector<int64_t>& shape() const { return shape_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -294,6 +314,7 @@ class ReduceLayer : public TensorLayer {
   std::string type() const override;
   std::string description() const override;  // "ReduceMean over axes [2 3]"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  const ReduceOptions& options() const { return options_; }  // as constructed (axes may be negative)
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -318,6 +339,8 @@ class AxisSoftmaxLayer : public TensorLayer {
   std::string type() const override { return options_.log ? "LogSoftmax" : "Softmax"; }
   std::string description() const override;  // "Softmax over axis -1"
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: axis may be negative (the importer passes it in [0, rank)).
+  const AxisSoftmaxOptions& options() const { return options_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -334,6 +357,9 @@ class AxisLayerNormLayer : public TensorLayer {
   AxisLayerNormLayer(std::string name, int64_t axis, double epsilon, std::vector<Array> operands);
   std::string type() const override { return "LayerNormalization"; }
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // As constructed: axis may be negative (the importer passes it in [0, rank)); epsilon > 0.
+  int64_t axis() const { return axis_; }
+  double epsilon() const { return epsilon_; }
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;
@@ -351,6 +377,7 @@ class CastLayer : public TensorLayer {
   CastLayer(std::string name, DataType to, Array operand = Array());
   std::string type() const override { return "Cast"; }
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  DataType to() const { return to_; }  // the ONNX type named, though dlcam computes in float
 
  protected:
   Array compute(const std::vector<Array>& operands) const override;

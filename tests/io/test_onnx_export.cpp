@@ -389,6 +389,59 @@ TEST_CASE("ONNX export: the ONNX tensor layers round-trip as their ops") {
     CHECK_MESSAGE(hasOp(m, op), op);
 }
 
+TEST_CASE("ONNX export: integer-mode arithmetic keeps its truncation") {
+  using namespace dlcam::onnx;
+  const Array run;
+  // Integer shape arithmetic, as the importer builds it for int64 operands: Div truncates
+  // toward zero (7 / 2 = 3, −7 / 2 = −3), Mean too.
+  const std::vector<double> divisors = {2, 3, -4, 5, 7};
+  const Array divisor = onnxOrderArray(
+      Tensor::fromValues(Shape{5}, std::span<const double>(divisors), DType::Float64), {5});
+  Network net;
+  net.add(make<FeatureInputLayer>("features", FeatureInputOptions{.channels = 5}));  // N×5
+  net.add(make<ElementwiseLayer>("idiv", ElementwiseOptions{.op = ElementwiseOp::Div, .integer = true},
+                                 std::vector<Array>{run, divisor}));
+  net.add(make<ElementwiseLayer>("imean", ElementwiseOptions{.op = ElementwiseOp::Mean, .integer = true},
+                                 std::vector<Array>{run, run}),
+          {"idiv", "features"});
+  net.initialize();
+
+  // Integers from −20 to 20, so that most quotients and means have a fraction to drop.
+  const int64_t n = 3;
+  std::vector<float> values;
+  for (int64_t i = 0; i < 5 * n; ++i) values.push_back(static_cast<float>((i * 13) % 41 - 20));
+  const Array x(Tensor::fromValues(Shape{5, n}, std::span<const float>(values), DType::Float32), "CB");
+
+  // Naive reference: C-style integer arithmetic, channel c of sample b at c + 5·b.
+  std::vector<float> expected;
+  for (int64_t i = 0; i < 5 * n; ++i) {
+    const auto v = static_cast<int64_t>(values[static_cast<size_t>(i)]);
+    const int64_t q = v / static_cast<int64_t>(divisors[static_cast<size_t>(i % 5)]);
+    expected.push_back(static_cast<float>((q + v) / 2));
+  }
+  const Array reference(Tensor::fromValues(Shape{5, n}, std::span<const float>(expected), DType::Float32), "CB");
+  REQUIRE(relativeError(net.predict(x), reference) == 0);
+
+  const onnx::Model m = roundTrip(net, x, "integer_mode");
+  CHECK(relativeError(onnx::importNetwork(m).predict(x), reference) == 0);
+  // Each layer: its op, then Cast to int64 and back to float, the last node named after it.
+  for (const std::string layer : {"idiv", "imean"}) {
+    CAPTURE(layer);
+    const auto last = std::find_if(m.graph.nodes.begin(), m.graph.nodes.end(),
+                                   [&](const onnx::Node& node) { return node.name == layer; });
+    REQUIRE(last != m.graph.nodes.end());
+    REQUIRE(last - m.graph.nodes.begin() >= 2);
+    const onnx::Node& toInt = *(last - 1);
+    CHECK((last - 2)->opType == (layer == "idiv" ? "Div" : "Mean"));
+    CHECK(toInt.opType == "Cast");
+    CHECK(toInt.attrInt("to", 0) == static_cast<int64_t>(DataType::Int64));
+    CHECK(last->opType == "Cast");
+    CHECK(last->attrInt("to", 0) == static_cast<int64_t>(DataType::Float));
+    CHECK(toInt.inputs == std::vector<std::string>{(last - 2)->outputs[0]});
+    CHECK(last->inputs == std::vector<std::string>{toInt.outputs[0]});
+  }
+}
+
 namespace {
 
 // Imports dir/model.onnx, round-trips it on dir/input.npy and checks the re-imported net
