@@ -18,7 +18,7 @@ struct PoolPadding {
   // Explicit: per pooled dimension, in the order of the pooled dimensions. Empty means no
   // padding; a single value applies to every pooled dimension. Each value must be smaller
   // than the window along its dimension.
-  std::vector<int64_t> before, after;
+  std::vector<int64_t> before{}, after{};
 
   // MATLAB 'same': output size ceil(in / stride); the total padding
   // max((out - 1)·stride + window − in, 0) is split with floor(total / 2) before and the
@@ -29,12 +29,12 @@ struct PoolPadding {
 
 struct PoolOptions {
   // Window per pooled dimension; a single value applies to every pooled dimension.
-  std::vector<int64_t> size;
+  std::vector<int64_t> size{};
   // Step per pooled dimension; a single value applies to all. Empty means the window size,
   // as in ONNX and PyTorch. MATLAB's maxpool/avgpool default to a stride of 1: callers that
   // reproduce MATLAB pass the stride explicitly.
-  std::vector<int64_t> stride;
-  PoolPadding padding;
+  std::vector<int64_t> stride{};
+  PoolPadding padding{};
   // Average pooling only. true: padded positions count in the divisor as zeros (MATLAB
   // averagePooling layers with PaddingValue 0, ONNX count_include_pad=1). false: divide by
   // the number of real input elements in the window (ONNX AveragePool default).

@@ -35,6 +35,14 @@ std::string bracketed(const std::vector<Int>& values) {
   return out.str();
 }
 
+// "3×3×2": sizes joined by '×', as MATLAB's layer descriptions write them.
+template <typename Int>
+std::string sizesText(const std::vector<Int>& values) {
+  std::ostringstream out;
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? "×" : "") << values[i];
+  return out.str();
+}
+
 [[noreturn]] void assertionFailed(const char* expr, const char* file, int line, const std::string& msg);
 
 }  // namespace detail

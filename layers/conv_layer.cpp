@@ -6,16 +6,6 @@
 
 namespace dlcam {
 
-namespace {
-
-std::string joinSizes(const std::vector<int64_t>& sizes) {
-  std::string out;
-  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? "×" : "") + std::to_string(sizes[i]);
-  return out;
-}
-
-}  // namespace
-
 ConvolutionLayer::ConvolutionLayer(std::string name, ConvolutionOptions options)
     : Layer(std::move(name)), spatialDims_(options.spatialDims), options_(std::move(options.conv)) {
   const int d = spatialDims_;
@@ -82,7 +72,7 @@ std::string ConvolutionLayer::description() const {
   std::vector<int64_t> filter = filterSize_;
   filter.push_back(channels_ / g);
   std::string out = g > 1 ? detail::cat(g, " groups of ", filters_ / g, " ") : detail::cat(filters_, " ");
-  out += joinSizes(filter) + " convolutions with stride " + detail::bracketed(stride_);
+  out += detail::sizesText(filter) + " convolutions with stride " + detail::bracketed(stride_);
   if (std::any_of(dilation_.begin(), dilation_.end(), [](int64_t v) { return v != 1; }))
     out += ", dilation " + detail::bracketed(dilation_) + ",";
   out += " and padding ";

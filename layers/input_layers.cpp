@@ -6,12 +6,6 @@ namespace dlcam {
 
 namespace {
 
-std::string joinSizes(const std::vector<int64_t>& sizes) {
-  std::string out;
-  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? "×" : "") + std::to_string(sizes[i]);
-  return out;
-}
-
 // The declared image size {h, w[, d], c}: c = 1 when left out, as MATLAB's InputSize allows.
 std::vector<int64_t> imageSize(const std::string& name, const char* type, std::vector<int64_t> size, int spatial) {
   const auto s = static_cast<size_t>(spatial);
@@ -139,14 +133,14 @@ ImageInputLayer::ImageInputLayer(std::string name, ImageInputOptions options)
                             std::move(options.normalization)),
       size_(imageSize(name, "Image Input", options.size, 2)) {}
 
-std::string ImageInputLayer::description() const { return joinSizes(size_) + " images" + normalizationSuffix(); }
+std::string ImageInputLayer::description() const { return detail::sizesText(size_) + " images" + normalizationSuffix(); }
 
 Image3dInputLayer::Image3dInputLayer(std::string name, ImageInputOptions options)
     : NormalizingInputLayer(name, "3-D Image Input", imageInfo(imageSize(name, "3-D Image Input", options.size, 3)),
                             false, std::move(options.normalization)),
       size_(imageSize(name, "3-D Image Input", options.size, 3)) {}
 
-std::string Image3dInputLayer::description() const { return joinSizes(size_) + " images" + normalizationSuffix(); }
+std::string Image3dInputLayer::description() const { return detail::sizesText(size_) + " images" + normalizationSuffix(); }
 
 namespace {
 ActivationInfo sequenceInfo(const std::string& name, const SequenceInputOptions& o) {

@@ -27,12 +27,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string joinSizes(const std::vector<int64_t>& sizes) {
-  std::string out;
-  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? "×" : "") + std::to_string(sizes[i]);
-  return out;
-}
-
 }  // namespace
 
 PoolingLayer::PoolingLayer(std::string name, const char* kind, PoolingOptions options)
@@ -65,7 +59,7 @@ PoolingLayer::PoolingLayer(std::string name, const char* kind, PoolingOptions op
 std::string PoolingLayer::type() const { return detail::cat(spatialDims_, "-D ", kind_, " Pooling"); }
 
 std::string PoolingLayer::description() const {
-  std::string out = joinSizes(window_) + " " + lower(kind_) + " pooling with stride " + detail::bracketed(stride_) +
+  std::string out = detail::sizesText(window_) + " " + lower(kind_) + " pooling with stride " + detail::bracketed(stride_) +
                     " and padding ";
   if (options_.padding.mode == PoolPadding::Mode::Same) return out + "'same'";
   std::vector<int64_t> pads;

@@ -1,6 +1,8 @@
 #include "io/onnx/layout.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <numeric>
 
 #include "autodiff/shape_ops.h"
@@ -83,6 +85,15 @@ std::vector<int64_t> spatialToDlcam(std::vector<int64_t> values) {
   if (values.size() >= 2) std::swap(values[0], values[1]);
   return values;
 }
+
+int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
+  to = std::min(to, shape.size());
+  from = std::min(from, to);
+  return std::accumulate(shape.begin() + static_cast<std::ptrdiff_t>(from), shape.begin() + static_cast<std::ptrdiff_t>(to),
+                         int64_t{1}, std::multiplies<>());
+}
+
+std::string shapeText(const std::vector<int64_t>& shape) { return detail::bracketed(shape); }
 
 Array onnxOrderArray(Tensor rowMajorValues, const std::vector<int64_t>& shape) {
   std::vector<int64_t> reversed(shape.rbegin(), shape.rend());

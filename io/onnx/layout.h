@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/array.h"
@@ -43,6 +44,11 @@ Shape labelledSize(const std::vector<int64_t>& onnxShape);
 
 // Per-spatial-dimension values (s1…sk, ONNX order) in dlcam's S order.
 std::vector<int64_t> spatialToDlcam(std::vector<int64_t> values);
+
+// The product of shape[from, to) (1 for an empty range): element counts of ONNX shapes.
+int64_t product(const std::vector<int64_t>& shape, size_t from = 0, size_t to = SIZE_MAX);
+// "[2 3 4]", as errors write ONNX shapes.
+std::string shapeText(const std::vector<int64_t>& shape);
 
 // An ONNX-order array from row-major data with ONNX shape `shape` (no copy: dims reversed).
 Array onnxOrderArray(Tensor rowMajorValues, const std::vector<int64_t>& shape);

@@ -19,16 +19,6 @@ namespace dlcam::onnx {
 
 namespace {
 
-// Product of dims[from, to).
-int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
-  to = std::min(to, dims.size());
-  from = std::min(from, to);
-  return std::accumulate(dims.begin() + static_cast<std::ptrdiff_t>(from), dims.begin() + static_cast<std::ptrdiff_t>(to),
-                         int64_t{1}, std::multiplies<>());
-}
-
-std::string shapeText(const std::vector<int64_t>& shape) { return detail::bracketed(shape); }
-
 // The ONNX-order dimension of ONNX axis `axis` in a rank-`rank` value.
 int orderDim(int axis, int rank) { return rank - 1 - axis; }
 

@@ -11,22 +11,13 @@
 #include "autodiff/reduce.h"
 #include "autodiff/shape_ops.h"
 #include "autodiff/softmax.h"
+#include "io/onnx/layout.h"
 #include "io/onnx/tensor_layers.h"
 #include "kernels/cpu/elementwise.h"
 
 namespace dlcam::onnx {
 
 namespace {
-
-// Product of dims[from, to).
-int64_t product(const std::vector<int64_t>& dims, size_t from = 0, size_t to = SIZE_MAX) {
-  to = std::min(to, dims.size());
-  from = std::min(from, to);
-  return std::accumulate(dims.begin() + static_cast<std::ptrdiff_t>(from), dims.begin() + static_cast<std::ptrdiff_t>(to),
-                         int64_t{1}, std::multiplies<>());
-}
-
-std::string shapeText(const std::vector<int64_t>& shape) { return detail::bracketed(shape); }
 
 // Values that are constants for the tape: integer results have no useful gradient.
 Array detachedMap(const Array& x, double (*f)(double)) {

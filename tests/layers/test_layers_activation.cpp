@@ -7,24 +7,17 @@
 #include "dlcam.h"
 #include "layers/activation_layers.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::forwardOf;
+using dlcam::test::values;
 using dlcam::test::checkGradients;
 using dlcam::test::expectClose;
 using dlcam::test::expectValues;
 using dlcam::test::randomArray;
 
 namespace {
-
-Array forwardOf(const Layer& layer, const Array& x) {
-  ForwardContext context;
-  std::vector<Array> in = {x};
-  return layer.forward(in, context);
-}
-
-Array values(Shape shape, std::vector<double> v, std::string_view format = "") {
-  return Array::fromValues(std::move(shape), std::span<const double>(v), format);
-}
 
 // Values in float64 (the gradient checker's precision), none within 0.1 of the kinks at
 // ±2.5 (hard sigmoid), ±3 (hard swish), −1 and 2 (the clip tests).

@@ -3,30 +3,19 @@
 #include "dlcam.h"
 #include "layers/conv_layer.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::forwardOf;
+using dlcam::test::infoOf;
 using dlcam::test::expectClose;
 using dlcam::test::randomArray;
 
 namespace {
 
-Array forwardOf(const Layer& layer, const Array& x) {
-  ForwardContext context;
-  std::vector<Array> in = {x};
-  return layer.forward(in, context);
-}
-
-ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
-
 // forward equals conv() called directly, and inferOutput predicts forward's size and format.
 void checkLayer(const ConvolutionLayer& layer, const Array& x, const Array& w, const Array& b, const ConvOptions& o) {
-  Array y = forwardOf(layer, x);
-  Array expected = conv(x, w, b, o);
-  CHECK(y.format() == expected.format());
-  REQUIRE(y.shape() == expected.shape());
-  expectClose(y.value(), expected.value(), 0, 0, "conv layer");
-  const ActivationInfo in = infoOf(x);
-  CHECK(layer.inferOutput(std::span(&in, 1)) == infoOf(y));
+  dlcam::test::checkLayer(layer, x, conv(x, w, b, o));
 }
 
 }  // namespace

@@ -3,23 +3,14 @@
 #include "dlcam.h"
 #include "layers/fully_connected_layer.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::forwardOf;
+using dlcam::test::infoOf;
 using dlcam::test::expectClose;
 using dlcam::test::expectValues;
 using dlcam::test::randomArray;
-
-namespace {
-
-Array forwardOf(const Layer& layer, const Array& x) {
-  ForwardContext context;
-  std::vector<Array> in = {x};
-  return layer.forward(in, context);
-}
-
-ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
-
-}  // namespace
 
 TEST_CASE("Fully connected layer: forward equals fullyConnect and inferOutput its size") {
   for (auto [shape, format, inputs] : std::vector<std::tuple<Shape, const char*, int64_t>>{

@@ -6,22 +6,15 @@
 #include "dlcam.h"
 #include "layers/input_layers.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::forwardOf;
+using dlcam::test::values;
 using dlcam::test::expectValues;
 using dlcam::test::randomArray;
 
 namespace {
-
-Array forwardOf(const Layer& layer, const Array& x) {
-  ForwardContext context;
-  std::vector<Array> in = {x};
-  return layer.forward(in, context);
-}
-
-Array values(Shape shape, std::vector<double> v, std::string_view format = "") {
-  return Array::fromValues(std::move(shape), std::span<const double>(v), format);
-}
 
 // (x − shift(k)) / divisor(k) for every element k of x, by a plain loop.
 std::vector<double> normalized(const Array& x, const std::function<double(int64_t)>& shift,

@@ -3,29 +3,17 @@
 #include "dlcam.h"
 #include "layers/norm_layers.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::forwardOf;
+using dlcam::test::infoOf;
+using dlcam::test::values;
 using dlcam::test::expectClose;
 using dlcam::test::expectValues;
 using dlcam::test::randomArray;
 
 namespace {
-
-Array forwardOf(const Layer& layer, const Array& x, ForwardContext& context) {
-  std::vector<Array> in = {x};
-  return layer.forward(in, context);
-}
-
-Array forwardOf(const Layer& layer, const Array& x) {
-  ForwardContext context;
-  return forwardOf(layer, x, context);
-}
-
-ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
-
-Array values(Shape shape, std::vector<double> v, std::string_view format = "") {
-  return Array::fromValues(std::move(shape), std::span<const double>(v), format);
-}
 
 BatchNormalizationOptions bnOptions(int64_t c, unsigned seed) {
   return {.offset = randomArray({c}, "", seed),

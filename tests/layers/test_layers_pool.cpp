@@ -3,21 +3,18 @@
 #include "dlcam.h"
 #include "layers/pool_layers.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::checkLayer;
+using dlcam::test::forwardOf;
+using dlcam::test::infoOf;
 using dlcam::test::expectClose;
 using dlcam::test::randomArray;
 
 namespace {
 
-Array forwardOf(const Layer& layer, const Array& x) {
-  ForwardContext context;
-  std::vector<Array> in = {x};
-  return layer.forward(in, context);
-}
-
-// PoolOptions by position (its members have no default initializers, so designated
-// initializers that leave some out draw -Wmissing-field-initializers).
+// PoolOptions by position, to keep the many cases below on one line each.
 PoolOptions opts(std::vector<int64_t> size, std::vector<int64_t> stride = {}, PoolPadding padding = {},
                  bool countIncludePad = true, bool ceilMode = false) {
   PoolOptions o;
@@ -27,17 +24,6 @@ PoolOptions opts(std::vector<int64_t> size, std::vector<int64_t> stride = {}, Po
   o.countIncludePad = countIncludePad;
   o.ceilMode = ceilMode;
   return o;
-}
-
-ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
-
-void checkLayer(const Layer& layer, const Array& x, const Array& expected) {
-  Array y = forwardOf(layer, x);
-  CHECK(y.format() == expected.format());
-  REQUIRE(y.shape() == expected.shape());
-  expectClose(y.value(), expected.value(), 0, 0, layer.type());
-  const ActivationInfo in = infoOf(x);
-  CHECK(layer.inferOutput(std::span(&in, 1)) == infoOf(y));
 }
 
 }  // namespace

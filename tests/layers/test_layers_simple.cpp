@@ -3,8 +3,10 @@
 #include "dlcam.h"
 #include "layers/simple_layers.h"
 #include "tests/support/gradcheck.h"
+#include "tests/layers/layer_test_util.h"
 
 using namespace dlcam;
+using dlcam::test::infoOf;
 using dlcam::test::expectClose;
 using dlcam::test::randomArray;
 
@@ -15,8 +17,6 @@ Array forwardOf(const Layer& layer, std::vector<Array> in, bool training = false
   context.training = training;
   return layer.forward(in, context);
 }
-
-ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
 
 // inferOutput of the inputs' sizes equals the size and format forward produces.
 void checkInfer(const Layer& layer, const std::vector<Array>& in) {
