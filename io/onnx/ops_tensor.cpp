@@ -81,8 +81,8 @@ std::vector<int64_t> axesOf(const NodeContext& c, int input) {
 template <ElementwiseOp op>
 BuildResult buildElementwise(const NodeContext& c) {
   Operands x = operandsOf(c, allInputs(c));
-  if (op == ElementwiseOp::Add && !x.allConstant && x.inputs.size() == 2 && c.shape(0) == c.shape(1))
-    return BuildResult::of(std::make_shared<AdditionLayer>(c.layerName(), 2), x.inputs);
+  // Always the ONNX layer, never MATLAB's AdditionLayer: shapes equal at the import-time batch
+  // may still broadcast at another (x + mean of x over the batch).
   const ElementwiseOptions options{.op = op, .integer = isIntegerType(c.input(0).type)};
   return BuildResult::of(std::make_shared<ElementwiseLayer>(c.layerName(), options, x.operands), x.inputs);
 }

@@ -83,6 +83,10 @@ class ElementwiseLayer : public TensorLayer {
   ElementwiseLayer(std::string name, ElementwiseOptions options, std::vector<Array> operands);
   std::string type() const override;
   std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const override;
+  // Two run-time inputs of one rank (a residual addition) are computed in their labelled
+  // layout: with equal formats, dlcam's label broadcasting is numpy's, and no permutation to
+  // ONNX order is needed. Everything else goes through TensorLayer::forward.
+  Array forward(std::span<const Array> inputs, ForwardContext& context) const override;
   const ElementwiseOptions& options() const { return options_; }
 
  protected:

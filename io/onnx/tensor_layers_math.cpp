@@ -62,6 +62,23 @@ std::vector<int64_t> ElementwiseLayer::outputShape(const std::vector<std::vector
   return out;
 }
 
+Array ElementwiseLayer::forward(std::span<const Array> inputs, ForwardContext& context) const {
+  const bool labelled = inputs.size() == 2 && operands_.size() == 2 && !options_.integer &&
+                        inputs[0].rank() == inputs[1].rank() && inputs[0].format() == inputs[1].format() &&
+                        inputs[0].format() == formatForRank(inputs[0].rank()) && inputs[0].dtype() == inputs[1].dtype();
+  if (!labelled) return TensorLayer::forward(inputs, context);
+  const std::vector<int64_t> a = onnxShape(inputs[0].shape(), inputs[0].format());
+  outputShape({a, onnxShape(inputs[1].shape(), inputs[1].format())});  // the same size checks and errors
+  switch (options_.op) {
+    case ElementwiseOp::Add: case ElementwiseOp::Sum: return add(inputs[0], inputs[1]);
+    case ElementwiseOp::Sub: return subtract(inputs[0], inputs[1]);
+    case ElementwiseOp::Mul: return multiply(inputs[0], inputs[1]);
+    case ElementwiseOp::Div: return divide(inputs[0], inputs[1]);
+    case ElementwiseOp::Pow: return pow(inputs[0], inputs[1]);
+    default: return TensorLayer::forward(inputs, context);
+  }
+}
+
 Array ElementwiseLayer::compute(const std::vector<Array>& xs) const {
   // max(a, b): both broadcast to the output, stacked along a new last ONNX-order dim, reduced.
   auto maximum = [this](const Array& a, const Array& b) {

@@ -681,9 +681,16 @@ BuildResult build(const Node& node, int64_t opset, const std::vector<const Value
 TEST_CASE("ONNX tensor op builders choose native layers where they compute the same") {
   Value a = runtimeValue({2, 3}), b = runtimeValue({2, 3}), column = runtimeValue({2, 1});
   BuildResult add = build(makeNode("Add", 2), 13, {&a, &b});
-  CHECK(add.layer->type() == "Addition");
+  CHECK(add.layer->type() == "Add");
   CHECK(add.inputs == std::vector<int>{0, 1});
   CHECK(build(makeNode("Add", 2), 13, {&a, &column}).layer->type() == "Add");
+  // Equal shapes at import (batch 1) may broadcast at run time: x (3×2) + a batch mean (1×2).
+  Value x1 = runtimeValue({1, 2}), m1 = runtimeValue({1, 2});
+  BuildResult residual = build(makeNode("Add", 2), 13, {&x1, &m1});
+  Array x3 = input(iota(6, 1), {3, 2}), mean = input({10, 20}, {1, 2});
+  ForwardContext addContext;
+  Array sum = residual.layer->forward(std::vector<Array>{x3, mean}, addContext);
+  expectOnnx(asOnnx(sum), {3, 2}, {11, 22, 13, 24, 15, 26});
 
   CHECK(build(makeNode("Concat", 2, {intAttr("axis", 1)}), 13, {&a, &column}).layer->type() == "Depth concatenation");
   CHECK(build(makeNode("Concat", 2, {intAttr("axis", 0)}), 13, {&a, &b}).layer->type() == "Concat");
