@@ -91,7 +91,8 @@ kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& 
   if (g.filters % g.groups != 0)
     fail("conv: the weights have F = ", g.filters, " filters (last dim of ", ws.str(),
          "), which is not divisible by groups = ", g.groups);
-  if (perGroup * g.groups != g.channels)
+  int64_t grouped = 0;
+  if (__builtin_mul_overflow(perGroup, g.groups, &grouped) || grouped != g.channels)
     fail("conv: x has C = ", g.channels, " channels (", describe(x), ") and groups = ", g.groups,
          ", so the weights need C/groups = ", g.channels / g.groups, " in dim ", d + 1, ", but the weights of shape ",
          ws.str(), " have ", perGroup);
@@ -118,12 +119,16 @@ kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& 
   for (int a = 0; a < d; ++a) {
     const auto au = static_cast<size_t>(a);
     const int64_t in = g.in[au], k = g.kernel[au], s = g.stride[au];
-    const int64_t span = (k - 1) * g.dilation[au] + 1;  // the kernel's extent with dilation
+    int64_t span = 0;  // the kernel's extent with dilation: (k − 1)·dilation + 1
+    if (__builtin_mul_overflow(k - 1, g.dilation[au], &span) || __builtin_add_overflow(span, 1, &span))
+      fail("conv: the kernel (", k, " with dilation ", g.dilation[au], ") spans more than 2^63 - 1 positions along spatial dim ",
+           a + 1, "; x ", describe(x), ", weights ", ws.str());
     if (pad.mode == ConvPadding::Mode::Explicit && (before[au] < 0 || after[au] < 0))
       fail("conv: padding must not be negative, got before ", detail::bracketed(pad.before), ", after ", detail::bracketed(pad.after));
     if (pad.mode == ConvPadding::Mode::Same) {
-      const int64_t out = (in + s - 1) / s;
-      const int64_t total = std::max<int64_t>((out - 1) * s + span - in, 0);
+      const int64_t out = in / s + (in % s != 0);
+      // (out − 1)·s + span − in, ordered so that no step overflows: (out − 1)·s < in.
+      const int64_t total = std::max<int64_t>(span - (in - (out - 1) * s), 0);
       before[au] = total / 2;
       after[au] = total - total / 2;
       g.out[au] = out;
@@ -132,7 +137,10 @@ kc::ConvGeometry resolveGeometry(const Array& x, const Tensor& xk, const Array& 
         before[au] = span - 1;
         after[au] = 0;
       }
-      const int64_t padded = in + before[au] + after[au];
+      int64_t padded = 0;
+      if (__builtin_add_overflow(in, before[au], &padded) || __builtin_add_overflow(padded, after[au], &padded))
+        fail("conv: the padded input (", in, " + ", before[au], " + ", after[au], ") along spatial dim ", a + 1,
+             " does not fit in int64; x ", describe(x), ", weights ", ws.str());
       if (padded < span)
         fail("conv: the kernel (", k, " with dilation ", g.dilation[au], ", spanning ", span,
              ") is larger than the padded input (", in, " + ", before[au], " + ", after[au], " = ", padded,

@@ -85,9 +85,12 @@ Plan makePlan(const Array& x, const PoolOptions& o, const char* fn) {
     if (in == 0)
       fail(fn, ": cannot pool over a dimension of size 0 (pooled dimension ", dim, " of input ",
            x.shape().str(), " \"", fmt.str(), "\")");
+    // Ceiling divisions as q + (r != 0) and checked sums: windows, strides and padding near
+    // 2^63 must give an error, not a wrapped (negative) size.
     if (same) {
-      const int64_t out = (in + s - 1) / s;
-      const int64_t total = std::max<int64_t>((out - 1) * s + k - in, 0);
+      const int64_t out = in / s + (in % s != 0);
+      // (out − 1)·s + k − in, ordered so that no step overflows: (out − 1)·s < in.
+      const int64_t total = std::max<int64_t>(k - (in - (out - 1) * s), 0);
       pb = total / 2;
       pa = total - pb;
       p.outSize[d] = out;
@@ -99,13 +102,21 @@ Plan makePlan(const Array& x, const PoolOptions& o, const char* fn) {
     if (pb >= k || pa >= k)
       fail(fn, ": padding must be smaller than the window (", k, ") in pooled dimension ", dim,
            ", got before ", pb, ", after ", pa);
-    const int64_t padded = in + pb + pa;
+    int64_t padded = 0;
+    if (__builtin_add_overflow(in, pb, &padded) || __builtin_add_overflow(padded, pa, &padded))
+      fail(fn, ": the padded input (", in, " + ", pb, " + ", pa, ") in pooled dimension ", dim,
+           " does not fit in int64; input ", x.shape().str(), " \"", fmt.str(), "\"");
     if (k > padded)
       fail(fn, ": the window (", k, ") is larger than the padded input (", in, " + ", pb, " + ", pa, " = ",
            padded, ") in pooled dimension ", dim, " of input ", x.shape().str(), " \"", fmt.str(), "\"");
-    int64_t out = o.ceilMode ? (padded - k + s - 1) / s + 1 : (padded - k) / s + 1;
-    // The ONNX/PyTorch rule: a ceil-mode window must start inside the input or the leading padding.
-    if (o.ceilMode && (out - 1) * s >= in + pb) --out;
+    const int64_t room = padded - k;
+    int64_t out = room / s + 1;
+    if (o.ceilMode && room % s != 0) {
+      // The ONNX/PyTorch rule: a ceil-mode window must start inside the input or the leading
+      // padding, i.e. at out·s < in + pb; out·s overflowing means it starts past it.
+      int64_t start = 0;
+      if (!__builtin_mul_overflow(out, s, &start) && start < in + pb) ++out;
+    }
     p.outSize[d] = out;
   }
   return plan;

@@ -62,11 +62,12 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_ || !storage_) return *this;
   Tensor t(shape_, dtype);
+  const int64_t n = numel();
   visitFloat(dtype_, [&](auto from) {
     visitFloat(dtype, [&](auto to) {
       const auto* src = data<decltype(from)>();
       auto* dst = t.data<decltype(to)>();
-      for (int64_t i = 0; i < numel(); ++i) dst[i] = static_cast<decltype(to)>(src[i]);
+      for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<decltype(to)>(src[i]);
     });
   });
   return t;

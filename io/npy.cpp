@@ -1,5 +1,6 @@
 #include "io/npy.h"
 
+#include <algorithm>
 #include <bit>
 #include <cctype>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/half.h"
 #include "kernels/cpu/layout.h"
 
 namespace dlcam {
@@ -220,19 +222,6 @@ NpyType parseDescr(const std::string& path, const std::string& descr) {
   unsupportedDtype(path, descr, "");
 }
 
-float halfToFloat(uint16_t h) {
-  const int exponent = (h >> 10) & 0x1f;
-  const int mantissa = h & 0x3ff;
-  float v;
-  if (exponent == 0)
-    v = std::ldexp(static_cast<float>(mantissa), -24);  // zero and subnormals
-  else if (exponent == 31)
-    v = mantissa ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
-  else
-    v = std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
-  return (h & 0x8000) ? -v : v;
-}
-
 template <typename Src>
 void convertTo(const unsigned char* bytes, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) {
@@ -312,11 +301,16 @@ Tensor readNpy(const std::string& path) {
   const NpyType type = parseDescr(path, header.descr);
 
   // Check the shape against the bytes present before allocating anything for it.
-  int64_t numel = 1;
-  uintmax_t dataBytes = 0;
+  // The nonzero dims' product must fit too, even when a zero dim makes numel 0: Shape
+  // multiplies its dims in order, and every partial product is at most that product.
+  const bool anyZero = std::find(header.shape.begin(), header.shape.end(), 0) != header.shape.end();
+  int64_t nonzeroProduct = 1;
   for (int64_t d : header.shape)
-    if (__builtin_mul_overflow(numel, d, &numel))
-      failRead(path, "shape ", shapeTuple(header.shape), " has too many elements");
+    if (d != 0 && __builtin_mul_overflow(nonzeroProduct, d, &nonzeroProduct))
+      failRead(path, "shape ", shapeTuple(header.shape), " has too many elements",
+               anyZero ? " (dlcam needs the product of its nonzero dims to fit in int64)" : "");
+  const int64_t numel = anyZero ? 0 : nonzeroProduct;
+  uintmax_t dataBytes = 0;
   if (__builtin_mul_overflow(static_cast<uintmax_t>(numel), static_cast<uintmax_t>(type.bytes), &dataBytes))
     failRead(path, "shape ", shapeTuple(header.shape), " has too many elements");
   const uintmax_t present = fileSize - dataOffset;

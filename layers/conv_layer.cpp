@@ -1,6 +1,7 @@
 #include "layers/conv_layer.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "autodiff/per_dimension.h"
 
@@ -24,7 +25,8 @@ ConvolutionLayer::ConvolutionLayer(std::string name, ConvolutionOptions options)
     if (k < 1) failHere("the filter sizes must be positive, got weights of shape " + w.shape().str());
   const int64_t g = options_.groups;
   if (g < 1) failHere(detail::cat("groups must be at least 1, got ", g));
-  channels_ = wd[du] * g;
+  if (__builtin_mul_overflow(wd[du], g, &channels_))
+    failHere(detail::cat("the channel count (", wd[du], " per group × ", g, " groups) does not fit in int64"));
   filters_ = wd[du + 1];
   if (filters_ % g != 0)
     failHere(detail::cat("the weights (", w.shape().str(), ") have ", filters_,
@@ -48,6 +50,11 @@ ConvolutionLayer::ConvolutionLayer(std::string name, ConvolutionOptions options)
   for (size_t a = 0; a < du; ++a) {
     if (stride_[a] < 1) failHere("the stride must be positive, got " + detail::bracketed(options_.stride));
     if (dilation_[a] < 1) failHere("the dilation must be positive, got " + detail::bracketed(options_.dilation));
+    // inferOutput computes the span (k − 1)·dilation + 1 unchecked.
+    int64_t span = 0;
+    if (__builtin_mul_overflow(filterSize_[a] - 1, dilation_[a], &span) || span == INT64_MAX)
+      failHere(detail::cat("the filter (", filterSize_[a], " with dilation ", dilation_[a], ") spans more than 2^63 - 1 ",
+                           "positions along spatial dim ", a + 1));
   }
   const ConvPadding& pad = options_.padding;
   if (pad.mode != ConvPadding::Mode::Explicit && !(pad.before.empty() && pad.after.empty()))
@@ -118,10 +125,14 @@ ActivationInfo ConvolutionLayer::inferOutput(std::span<const ActivationInfo> inp
     const int64_t size = in.size[dim], s = stride_[au];
     const int64_t span = (filterSize_[au] - 1) * dilation_[au] + 1;
     switch (options_.padding.mode) {
-      case ConvPadding::Mode::Same: out.size[dim] = (size + s - 1) / s; break;
+      case ConvPadding::Mode::Same: out.size[dim] = size / s + (size % s != 0); break;
       case ConvPadding::Mode::Causal: out.size[dim] = (size - 1) / s + 1; break;
       case ConvPadding::Mode::Explicit: {
-        const int64_t padded = size + padBefore_[au] + padAfter_[au];
+        int64_t padded = 0;
+        if (__builtin_add_overflow(size, padBefore_[au], &padded) || __builtin_add_overflow(padded, padAfter_[au], &padded))
+          failHere(detail::cat("the padded input (", size, " + ", padBefore_[au], " + ", padAfter_[au], ") along ",
+                               sequence ? "T" : "spatial dim ", sequence ? "" : std::to_string(a + 1),
+                               " does not fit in int64; input ", in.str()));
         if (padded < span)
           failHere(detail::cat("the filter (", filterSize_[au], " with dilation ", dilation_[au], ", spanning ", span,
                                ") is larger than the padded input (", size, " + ", padBefore_[au], " + ",

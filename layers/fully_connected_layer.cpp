@@ -1,6 +1,7 @@
 #include "layers/fully_connected_layer.h"
 
 #include "autodiff/linear.h"
+#include "layers/simple_layers.h"
 
 namespace dlcam {
 
@@ -29,12 +30,12 @@ const Array& FullyConnectedLayer::bias() const {
 ActivationInfo FullyConnectedLayer::inferOutput(std::span<const ActivationInfo> inputs) const {
   expectInputs(inputs.size());
   const ActivationInfo& in = inputs[0];
+  if (!detail::hasChannelDim(in.format)) failHere(detail::channelFormatProblem(in));
   const int c = in.format.find('C');
-  if (c < 0 || in.format.count('U') > 0)
-    failHere("expects input with a C dimension and no U (\"SSCB\", \"CB\", \"CBT\"...), got " + in.str() + " (\"" +
-             in.format.str() + "\")");
   int64_t features = 1;
-  for (int d = 0; d <= c; ++d) features *= in.size[d];
+  for (int d = 0; d <= c; ++d)
+    if (__builtin_mul_overflow(features, in.size[d], &features))
+      failHere("the input's S and C sizes multiply past int64, input " + in.str());
   if (features != inputSize())
     failHere(detail::cat("expects ", inputSize(), " input features (weights ", weights().shape().str(),
                          "), got ", features, " from input ", in.str(), c > 0 ? " (S dims and C flattened)" : ""));

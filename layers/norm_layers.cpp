@@ -1,15 +1,15 @@
 #include "layers/norm_layers.h"
 
+#include "layers/simple_layers.h"
+
 namespace dlcam {
 
 namespace {
 
 // Why `in` does not fit a layer with `channels` channels, or "" when it does.
 std::string channelMismatch(const ActivationInfo& in, int64_t channels) {
+  if (!detail::hasChannelDim(in.format)) return detail::channelFormatProblem(in);
   const int c = in.format.find('C');
-  if (c < 0 || in.format.count('U') > 0)
-    return detail::cat("expects input with a C dimension and no U (\"SSCB\", \"CB\", \"CBT\"...), got ", in.str(),
-                       " (\"", in.format.str(), "\")");
   if (in.size[c] != channels)
     return detail::cat("expects ", channels, " channels, got ", in.size[c], " in input ", in.str());
   return "";

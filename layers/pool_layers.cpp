@@ -79,17 +79,27 @@ ActivationInfo PoolingLayer::inferOutput(std::span<const ActivationInfo> inputs)
   for (size_t a = 0; a < dims.size(); ++a) {
     const int64_t size = in.size[dims[a]], k = window_[a], s = stride_[a], pb = padBefore_[a];
     if (size == 0) failHere("cannot pool over a dimension of size 0, input " + in.str());
+    // Ceiling divisions as q + (r != 0) and checked sums: sizes, strides and padding near
+    // 2^63 must give an error, not a wrapped (negative) size.
     if (options_.padding.mode == PoolPadding::Mode::Same) {
-      out.size[dims[a]] = (size + s - 1) / s;
+      out.size[dims[a]] = size / s + (size % s != 0);
       continue;
     }
-    const int64_t padded = size + pb + padAfter_[a];
+    int64_t padded = 0;
+    if (__builtin_add_overflow(size, pb, &padded) || __builtin_add_overflow(padded, padAfter_[a], &padded))
+      failHere(detail::cat("the padded input (", size, " + ", pb, " + ", padAfter_[a], ") in pooled dim ", a + 1,
+                           " does not fit in int64; input ", in.str()));
     if (k > padded)
       failHere(detail::cat("the pool size (", k, ") is larger than the padded input (", size, " + ", pb, " + ",
                            padAfter_[a], " = ", padded, ") in pooled dim ", a + 1, "; input ", in.str()));
-    int64_t n = options_.ceilMode ? (padded - k + s - 1) / s + 1 : (padded - k) / s + 1;
-    // ONNX/PyTorch: a ceil-mode window must start inside the input or the leading padding.
-    if (options_.ceilMode && (n - 1) * s >= size + pb) --n;
+    const int64_t room = padded - k;
+    int64_t n = room / s + 1;
+    if (options_.ceilMode && room % s != 0) {
+      // ONNX/PyTorch: a ceil-mode window must start inside the input or the leading padding,
+      // i.e. at n·s < size + pb; n·s overflowing means it starts past it.
+      int64_t start = 0;
+      if (!__builtin_mul_overflow(n, s, &start) && start < size + pb) ++n;
+    }
     out.size[dims[a]] = n;
   }
   return out;

@@ -9,16 +9,20 @@
 
 namespace dlcam {
 
-namespace {
+namespace detail {
 
-ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
-
-bool hasChannels(const DimFormat& f) { return f.find('C') >= 0 && f.count('U') == 0; }
+bool hasChannelDim(const DimFormat& f) { return f.find('C') >= 0 && f.count('U') == 0; }
 
 std::string channelFormatProblem(const ActivationInfo& in) {
   return "expects input with a C dimension and no U (\"SSCB\", \"CB\", \"CBT\"...), got " + in.str() + " (\"" +
          in.format.str() + "\")";
 }
+
+}  // namespace detail
+
+namespace {
+
+ActivationInfo infoOf(const Array& x) { return {x.shape(), x.format()}; }
 
 // "input 1: 4(S) × 4(S) × 8(C) × 1(B) ("SSCB"), input 2: ..."
 std::string listInputs(std::span<const ActivationInfo> inputs) {
@@ -32,7 +36,7 @@ std::string listInputs(std::span<const ActivationInfo> inputs) {
 
 ActivationInfo SoftmaxLayer::inferOutput(std::span<const ActivationInfo> inputs) const {
   expectInputs(inputs.size());
-  if (!hasChannels(inputs[0].format)) failHere(channelFormatProblem(inputs[0]));
+  if (!detail::hasChannelDim(inputs[0].format)) failHere(detail::channelFormatProblem(inputs[0]));
   return inputs[0];
 }
 
@@ -97,7 +101,7 @@ std::string DepthConcatenationLayer::description() const {
 ActivationInfo DepthConcatenationLayer::inferOutput(std::span<const ActivationInfo> inputs) const {
   expectInputs(inputs.size());
   const ActivationInfo& first = inputs[0];
-  if (!hasChannels(first.format)) failHere(channelFormatProblem(first));
+  if (!detail::hasChannelDim(first.format)) failHere(detail::channelFormatProblem(first));
   const int c = first.format.find('C');
   ActivationInfo out = first;
   out.size[c] = 0;
@@ -123,7 +127,7 @@ Array DepthConcatenationLayer::forward(std::span<const Array> inputs, ForwardCon
 ActivationInfo FlattenLayer::inferOutput(std::span<const ActivationInfo> inputs) const {
   expectInputs(inputs.size());
   const ActivationInfo& in = inputs[0];
-  if (!hasChannels(in.format)) failHere(channelFormatProblem(in));
+  if (!detail::hasChannelDim(in.format)) failHere(detail::channelFormatProblem(in));
   const int c = in.format.find('C');
   int64_t channels = 1;
   for (int d = 0; d <= c; ++d) channels *= in.size[d];

@@ -12,6 +12,14 @@
 
 namespace dlcam {
 
+namespace detail {
+// For the layers that take any format with a C dimension and no U (softmax, addition,
+// flatten, batch normalization, fully connected...): whether `f` is one, and the error text
+// when it is not ("expects input with a C dimension and no U (...), got <in>").
+bool hasChannelDim(const DimFormat& f);
+std::string channelFormatProblem(const ActivationInfo& in);
+}  // namespace detail
+
 // softmax over C. Input: any format with C (no U); output: the same size and format.
 class SoftmaxLayer : public Layer {
  public:

@@ -225,6 +225,33 @@ int64_t positiveInt(const std::string& option, const std::string& text) {
   return v;
 }
 
+OptionSpec inputShapeOption() {
+  return {"input-shape", 0, "N,C,H,W", "The input's ONNX shape, for a model with symbolic H, W (or D)"};
+}
+
+onnx::ImportOptions importOptions(const ParsedArgs& args) {
+  onnx::ImportOptions options;
+  const std::optional<std::string> text = args.value("input-shape");
+  if (!text) return options;
+  const auto bad = [&] {
+    return UsageError("--input-shape expects the input's ONNX shape as comma-separated positive integers "
+                      "(N,C,H,W: 1,3,224,224), got '" + *text + "'");
+  };
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text->find(',', start);
+    const std::string item = text->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    int64_t v = 0;
+    const char* end = item.data() + item.size();
+    auto [ptr, ec] = std::from_chars(item.data(), end, v);
+    if (item.empty() || ec != std::errc() || ptr != end || v < 1) throw bad();
+    options.inputShape.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return options;
+}
+
 Stopwatch::Stopwatch()
     : startNs_(std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::steady_clock::now().time_since_epoch())
@@ -242,14 +269,14 @@ std::string millisText(double ms) {
   return s.str();
 }
 
-LoadedModel loadModel(const std::string& path) {
+LoadedModel loadModel(const std::string& path, const onnx::ImportOptions& options) {
   Stopwatch clock;
   requireFile(path, "ONNX model");
   LoadedModel loaded;
   loaded.path = path;
   loaded.model = onnx::loadModel(path);
   try {
-    loaded.net = onnx::importNetwork(loaded.model);
+    loaded.net = onnx::importNetwork(loaded.model, options);
   } catch (const Error& e) {
     fail("cannot import ONNX model '", path, "': ", e.what());
   }

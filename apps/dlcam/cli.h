@@ -5,7 +5,8 @@
 //
 // Each subcommand lives in its own cmd_<name>.cpp and is one entry of commands(): a Command
 // that declares its positional arguments and options, and a run function. Adding a
-// subcommand means adding a file and one line to the table.
+// subcommand means adding a file, declaring its `Command <name>Command()` at the end of this
+// header, and adding one line to the table in commands() (cli.cpp).
 //
 // Streams: data (tables, scores) goes to `out`; errors, usage and, with --verbose, timings go
 // to `err`. Exit codes: 0 success, 1 error (dlcam::Error: a missing file, a wrong input shape...),
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "io/onnx/importer.h"
 #include "io/onnx/proto.h"
 #include "layers/network.h"
 
@@ -95,6 +97,15 @@ ParsedArgs parseArgs(const Command& command, std::span<const std::string> args);
 // An option's value as a positive integer; throws UsageError naming the option and the text.
 int64_t positiveInt(const std::string& option, const std::string& text);
 
+// --input-shape N,C,H,W: the model input's ONNX shape, for models whose file leaves spatial
+// dimensions symbolic (the importer refuses those without it). The commands that load a
+// model list it among their options.
+OptionSpec inputShapeOption();
+// The import options the command line gives: ImportOptions::inputShape from --input-shape
+// ("1,3,224,224" → {1, 3, 224, 224}; empty without the option). Throws UsageError for a
+// value that is not a comma-separated list of positive integers.
+onnx::ImportOptions importOptions(const ParsedArgs& args);
+
 // Milliseconds since construction (for --verbose timings).
 class Stopwatch {
  public:
@@ -116,7 +127,7 @@ struct LoadedModel {
   double loadMs = 0;  // reading, parsing and importing
 };
 // Throws dlcam::Error naming the path when the file is missing or not an importable model.
-LoadedModel loadModel(const std::string& path);
+LoadedModel loadModel(const std::string& path, const onnx::ImportOptions& options = {});
 
 // The ONNX shape the network's input layer takes, with -1 for the dimensions that may vary
 // (the batch, and a sequence's length when the model leaves it open).
@@ -142,7 +153,7 @@ ModelInput readModelInput(const std::string& path, const Network& net);
 // dlcam::Error naming the path when it cannot be read or holds no labels.
 std::vector<std::string> readLabels(const std::string& path);
 
-// The subcommands, one per cmd_<name>.cpp.
+// The subcommands, one per cmd_<name>.cpp; commands() lists them.
 Command infoCommand();
 Command predictCommand();
 

@@ -32,7 +32,7 @@ bool isInitializer(const onnx::Graph& g, const std::string& name) {
 }
 
 int runInfo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
-  const LoadedModel loaded = loadModel(args.positionals[0]);
+  const LoadedModel loaded = loadModel(args.positionals[0], importOptions(args));
   if (args.has("verbose"))
     err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
 
@@ -62,8 +62,14 @@ Command infoCommand() {
       "Loads an ONNX model, builds the dlcam network from it and prints the file's producer\n"
       "and opset, its input and output (ONNX shapes; symbolic dimensions by name), the input\n"
       "shapes 'dlcam predict' accepts, and the network's layer table with activation sizes\n"
-      "(dlcam's labelled layout: S spatial, C channel, B batch, T time).";
+      "(dlcam's labelled layout: S spatial, C channel, B batch, T time).\n"
+      "\n"
+      "A model whose input leaves its spatial dimensions symbolic needs --input-shape:\n"
+      "the input's ONNX shape, comma-separated (N,C,H,W: --input-shape 1,3,224,224). It fills\n"
+      "in the file's symbolic dimensions (the fixed ones must agree), and the layer table is\n"
+      "for that shape.";
   c.positionals = {{"MODEL", "The .onnx file"}};
+  c.options = {inputShapeOption()};
   c.run = runInfo;
   return c;
 }

@@ -126,7 +126,7 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   const std::optional<std::string> labelsPath = args.value("labels");
   const std::vector<std::string> labels = labelsPath ? readLabels(*labelsPath) : std::vector<std::string>{};
 
-  const LoadedModel loaded = loadModel(args.positionals[0]);
+  const LoadedModel loaded = loadModel(args.positionals[0], importOptions(args));
   if (verbose) err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
   const ModelInput input = readModelInput(args.positionals[1], loaded.net);
 
@@ -168,12 +168,18 @@ Command predictCommand() {
       "Prints the input and output shapes. With --top K (or --labels) it lists, for each\n"
       "observation, the K largest scores along C with their class indices (0-based, as in\n"
       "PyTorch) or labels. Without --top and --save-output it lists the top 5 of a\n"
-      "classification output (N×C) and otherwise the output's min, max and mean.";
+      "classification output (N×C) and otherwise the output's min, max and mean.\n"
+      "\n"
+      "A model whose input leaves its spatial dimensions symbolic needs --input-shape:\n"
+      "the input's ONNX shape, comma-separated (N,C,H,W: --input-shape 1,3,224,224). It fills\n"
+      "in the file's symbolic dimensions (the fixed ones must agree); INPUT.npy must then have\n"
+      "that shape, with any N.";
   c.positionals = {{"MODEL", "The .onnx file"}, {"INPUT.npy", "The input, in the model's layout"}};
   c.options = {
       {"save-output", 0, "OUT.npy", "Write the raw output as float32 .npy, in ONNX layout"},
       {"top", 'k', "K", "List the K largest scores of each observation (default 5)"},
       {"labels", 0, "FILE", "Class names, one per line (line 1 names class 0)"},
+      inputShapeOption(),
   };
   c.run = runPredict;
   return c;

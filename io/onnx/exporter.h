@@ -7,11 +7,14 @@
 // The input layer becomes the graph input, named after the layer, in ONNX layout (layout.h:
 // "SSCB" h×w×c×n → N×C×H×W, "SSSCB" → N×C×D×H×W, "CBT" → N×C×L, "CB" → N×C), with the batch
 // dimension symbolic (options.batchName) and every other dimension fixed (a sequence input of
-// any length gets a symbolic "T" too). Its normalisation becomes Sub and Div nodes.
+// any length gets a symbolic "T" too). Its normalisation becomes Sub and Div nodes,
+// "<input>/Sub" and "<input>/Div": after import the input layer's name gives the raw input
+// and the last of those nodes the normalised one, which the exported input layer output.
 //
 // Every other layer becomes one node, or a few, whose last node and output value are named
 // after the layer (helper nodes are "<layer>/<Op>"), so importing the file gives a network in
-// which each exported layer name computes the same activation. Learnables and other constants
+// which each exported layer name other than a normalising input layer's computes the same
+// activation. Learnables and other constants
 // become float32 initializers ("<layer>/Weights", ...). Where dlcam and ONNX order values
 // differently (flattening "SSCB" S-first versus ONNX's row-major C-first) the exporter adds a
 // Transpose or permutes the weights, so outputs match.

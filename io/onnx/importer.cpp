@@ -73,6 +73,10 @@ class Importer {
       fail("ONNX opset ", opset_, " is not supported: dlcam imports opsets ", kMinOpset, " to ", kMaxOpset,
            " (re-export with e.g. opset_version=17)");
     const Graph& g = model_.graph;
+    for (const Node& node : g.nodes)
+      for (const auto* names : {&node.inputs, &node.outputs}) tensorNames_.insert(names->begin(), names->end());
+    for (const ValueInfo& v : g.inputs) tensorNames_.insert(v.name);
+    for (const TensorProto& t : g.initializers) tensorNames_.insert(t.name);
     for (const TensorProto& t : g.initializers) define(t.name, valueOf(t), "initializer");
     for (const auto& [name, t] : options_.constantInputs) {
       TensorProto named = t;
@@ -101,13 +105,33 @@ class Importer {
            inputs.empty() ? "" : " (" + names + ")");
     }
     const ValueInfo& in = *inputs[0];
+    // Dimension::value is -1 for a symbolic or unknown dim; any other negative came from the file.
+    for (size_t k = 0; k < in.dims.size(); ++k)
+      if (in.dims[k].value < -1)
+        fail("ONNX input '", in.name, "' has dimension ", k, " of size ", in.dims[k].value, ", which is negative");
     std::vector<int64_t> shape = options_.inputShape;
-    if (shape.empty()) {
+    bool anyLength = false;
+    if (!shape.empty()) {
+      checkInputShape(in);
+    } else {
       if (!in.hasShape) fail("ONNX input '", in.name, "' has no shape; pass ImportOptions::inputShape");
-      for (const Dimension& d : in.dims) shape.push_back(d.value > 0 ? d.value : 1);
+      for (size_t k = 0; k < in.dims.size(); ++k) {
+        const Dimension& d = in.dims[k];
+        if (d.value >= 0) {
+          shape.push_back(d.value);
+          continue;
+        }
+        // Open dims: the batch runs at any size and a sequence at any length; every other size
+        // decides weights' fit and output sizes, so it must be known.
+        const bool length = k == 2 && in.dims.size() == 3;
+        if (k != 0 && !length)
+          fail("ONNX input '", in.name, "' leaves dimension ", k, d.param.empty() ? "" : " ('" + d.param + "')",
+               " open; give its size with ImportOptions::inputShape (dlcam --input-shape)");
+        anyLength = anyLength || length;
+        shape.push_back(1);
+      }
     }
-    // A sequence whose length the file leaves open accepts any length.
-    const bool anyLength = options_.inputShape.empty() && shape.size() == 3 && in.dims.size() == 3 && in.dims[2].value <= 0;
+    variableLength_ = anyLength;
     auto layer = inputLayerFor(in.name, shape, anyLength);
     Value v;
     v.shape = shape;
@@ -118,10 +142,35 @@ class Importer {
     inputLayer_ = layer;
   }
 
+  // The given shape must keep the file's rank and fixed sizes: it only fills in open dims.
+  void checkInputShape(const ValueInfo& in) const {
+    const std::vector<int64_t>& shape = options_.inputShape;
+    for (int64_t d : shape)
+      if (d < 0)
+        fail("ImportOptions::inputShape ", shapeText(shape), " for ONNX input '", in.name, "' has a negative size");
+    if (!in.hasShape) return;
+    std::vector<int64_t> file;
+    for (const Dimension& d : in.dims) file.push_back(d.value);
+    const std::string fileText = "the file's " + shapeText(file) + " (-1: open)";
+    if (shape.size() != file.size())
+      fail("ImportOptions::inputShape ", shapeText(shape), " has rank ", shape.size(), ", but ONNX input '", in.name,
+           "' has rank ", file.size(), ": ", fileText);
+    for (size_t k = 0; k < file.size(); ++k)
+      if (file[k] >= 0 && file[k] != shape[k])
+        fail("ImportOptions::inputShape ", shapeText(shape), " gives dimension ", k, " of ONNX input '", in.name,
+             "' size ", shape[k], ", but the file fixes it to ", file[k], ": ", fileText);
+  }
+
+  // A node's layer name: its own, or for an unnamed node "<OpType>_<n>", which also avoids
+  // every tensor name of the graph (a named node that clashes is caught in finish()).
   std::string uniqueName(const Node& node) {
-    std::string base = node.name.empty() ? node.opType + "_" + std::to_string(++unnamed_[node.opType]) : node.name;
+    const bool generated = node.name.empty();
+    std::string base = generated ? node.opType + "_" + std::to_string(++unnamed_[node.opType]) : node.name;
+    auto taken = [&](const std::string& name) {
+      return usedNames_.count(name) || name == inputLayer_->name() || (generated && tensorNames_.count(name));
+    };
     std::string name = base;
-    for (int k = 2; usedNames_.count(name) || name == inputLayer_->name(); ++k) name = base + "_" + std::to_string(k);
+    for (int k = 2; taken(name); ++k) name = base + "_" + std::to_string(k);
     usedNames_.insert(name);
     return name;
   }
@@ -161,7 +210,7 @@ class Importer {
       inputs.push_back(&it->second);
     }
 
-    NodeContext context(node, opset_, uniqueName(node), inputs);
+    NodeContext context(node, opset_, uniqueName(node), inputs, variableLength_);
     BuildResult result = builder->second(context);
     const std::string& out = node.outputs[0];
     for (size_t k = 1; k < node.outputs.size(); ++k)
@@ -215,11 +264,21 @@ class Importer {
   // Runs a layer whose inputs are all known at load time and keeps its output as a constant.
   void fold(const Node& node, const NodeContext& context, const BuildResult& result) {
     std::vector<Array> in;
-    for (int i : result.inputs) in.push_back(fromOnnxOrder(context.constant(i)));
+    std::vector<ActivationInfo> infos;
+    for (int i : result.inputs) {
+      in.push_back(fromOnnxOrder(context.constant(i)));
+      infos.push_back(ActivationInfo{in.back().shape(), in.back().format()});
+    }
+    // Sizes come from the file: check the result's before computing it.
+    const ActivationInfo info = result.layer->inferOutput(infos);
+    const std::vector<int64_t>& dims = info.size.dims();
+    const bool onnxLabels = info.format == formatForRank(info.size.rank());
+    context.checkFoldable(onnxLabels ? onnxShape(info.size, info.format)
+                                     : std::vector<int64_t>(dims.rbegin(), dims.rend()));
     ForwardContext forwardContext;
     Array out = toOnnxOrder(result.layer->forward(in, forwardContext));
-    DataType type = result.inputs.empty() ? DataType::Float : context.input(result.inputs[0]).type;
-    if (node.opType == "Cast") type = static_cast<DataType>(node.attrInt("to", 1));
+    // Cast folds in its builder, so the first input's type is right for every op folded here.
+    const DataType type = result.inputs.empty() ? DataType::Float : context.input(result.inputs[0]).type;
     define(node.outputs[0], constantValue(out, type), "node output");
   }
 
@@ -247,9 +306,18 @@ class Importer {
     net.add(inputLayer_);
     for (const PendingLayer& p : pending_)
       if (keep.count(p.layer->name())) net.add(p.layer, p.inputs);
-    // Every ONNX tensor name computed by a kept layer reaches that layer.
-    for (const auto& [tensor, layer] : producer_)
-      if (keep.count(layer) && !net.contains(tensor)) net.addAlias(tensor, layer);
+    // Every ONNX tensor name computed by a kept layer reaches that layer. Layers and tensors
+    // share one namespace, so a tensor named like another layer would reach the wrong one.
+    for (const auto& [tensor, layer] : producer_) {
+      if (!keep.count(layer)) continue;
+      if (!net.contains(tensor)) {
+        net.addAlias(tensor, layer);
+      } else if (net.layer(tensor).name() != layer) {
+        fail("ONNX model: '", tensor, "' names node '", net.layer(tensor).name(), "' and the output of node '", layer,
+             "'; dlcam gives layers and tensors one namespace (net.layer(\"", tensor,
+             "\")), so rename the node or the tensor");
+      }
+    }
     // Infer at the file's batch size: ONNX ops may treat the batch as an ordinary axis.
     net.initialize(labelledSize(inputShape_));
     return net;
@@ -263,9 +331,11 @@ class Importer {
   std::map<std::string, ActivationInfo> info_;       // run-time value -> its activation
   std::set<std::string> unavailable_;                // secondary outputs dlcam does not compute
   std::set<std::string> usedNames_;
+  std::set<std::string> tensorNames_;                // every tensor name the graph mentions
   std::map<std::string, int> unnamed_;
   std::shared_ptr<InputLayer> inputLayer_;
-  std::vector<int64_t> inputShape_;  // ONNX order, symbolic dims as 1
+  std::vector<int64_t> inputShape_;  // ONNX order, open dims as 1
+  bool variableLength_ = false;      // the input is a sequence of any length
   std::vector<PendingLayer> pending_;
   std::map<std::string, size_t> pendingIndex_;
 };

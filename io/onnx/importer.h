@@ -11,9 +11,20 @@
 // Shape sub-graphs (Shape, Gather, Concat, Cast… of constants) are computed at load.
 //
 // The model must have one input (besides initializers) and one output; its input becomes an
-// input layer by rank: N×C image input (rank 4), volume (5), sequence N×C×L (3), features N×C (2).
-// Symbolic dimensions (dim_param, e.g. a batch "N") are taken as 1 at load unless
-// ImportOptions says otherwise; any batch size still runs.
+// input layer by rank: image N×C×H×W (rank 4), volume N×C×D×H×W (5), sequence N×C×L (3),
+// features N×C (2).
+//
+// Open input dimensions (symbolic, dim_param such as "N", or unknown), when
+// ImportOptions::inputShape is empty:
+//   - dim 0, the batch N: taken as 1 at load; any batch size runs.
+//   - dim 2 of a rank-3 input, the length L: the sequence input takes any length (the static
+//     shapes hold 1 there; ops whose result depends on the length at load, such as Conv with
+//     auto_pad SAME_LOWER and a stride > 1, are then refused).
+//   - any other (C, H, W, D…): an error naming the input and the dimension; give the size
+//     with ImportOptions::inputShape (dlcam --input-shape).
+// A negative dim_value is an error. ImportOptions::inputShape must have the file's rank and
+// agree with every dimension the file fixes; it fixes every dimension (a sequence length
+// given there is fixed).
 #pragma once
 
 #include <cstdint>
@@ -27,8 +38,8 @@
 namespace dlcam::onnx {
 
 struct ImportOptions {
-  // The input's ONNX shape, replacing the one in the file (needed when the file leaves
-  // spatial or time dimensions symbolic). Empty: the file's, symbolic dims = 1.
+  // The input's ONNX shape (N, C, spatial…), filling in the dimensions the file leaves open
+  // (needed for open C, H, W, D; see above). Empty: the file's shape, by the rules above.
   std::vector<int64_t> inputShape;
   // Graph inputs to bind to constants (by name). ONNX conformance tests pass weights as
   // extra graph inputs; binding them leaves one real input.

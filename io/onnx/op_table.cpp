@@ -1,9 +1,11 @@
 #include "io/onnx/op_table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/error.h"
+#include "io/onnx/layout.h"
 
 namespace dlcam::onnx {
 
@@ -38,6 +40,14 @@ std::vector<double> NodeContext::doubles(int i) const {
   return std::vector<double>(p, p + c.numel());
 }
 
+double NodeContext::scalar(int i) const {
+  const std::vector<double> values = doubles(i);
+  if (values.size() != 1)
+    fail("input " + std::to_string(i) + " ('" + node_.inputs[static_cast<size_t>(i)] + "') must hold one value, got " +
+         std::to_string(values.size()) + " (shape " + shapeText(input(i).shape) + ")");
+  return values[0];
+}
+
 std::vector<int64_t> NodeContext::ints(int i) const {
   std::vector<int64_t> out;
   for (double d : doubles(i)) {
@@ -59,6 +69,19 @@ Array NodeContext::weights(int i) const {
 
 void NodeContext::fail(const std::string& what) const {
   dlcam::fail("ONNX node '", node_.name, "' (", node_.opType, "): ", what);
+}
+
+void NodeContext::checkFoldable(const std::vector<int64_t>& onnxShape) const {
+  if (std::any_of(onnxShape.begin(), onnxShape.end(), [](int64_t d) { return d <= 0; })) return;
+  // The sizes come from the file: compare before multiplying, so that nothing overflows.
+  int64_t count = 1;
+  for (int64_t d : onnxShape) {
+    if (d > kMaxFoldedElements / count)
+      fail("its output, a constant of shape " + shapeText(onnxShape) +
+           ", would be computed at load time and has more than " + std::to_string(kMaxFoldedElements) +
+           " (2^24) elements; dlcam refuses constants that large");
+    count *= d;
+  }
 }
 
 int NodeContext::axis(int64_t axis, int rank) const {

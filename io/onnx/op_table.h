@@ -37,11 +37,18 @@ Value constantValue(Array onnxOrder, DataType type);
 
 class NodeContext {
  public:
-  NodeContext(const Node& node, int64_t opset, std::string layerName, std::vector<const Value*> inputs)
-      : node_(node), opset_(opset), layerName_(std::move(layerName)), inputs_(std::move(inputs)) {}
+  // variableLength: the network input is a sequence of any length (the file leaves L open),
+  // so every size along T is unknown at import.
+  NodeContext(const Node& node, int64_t opset, std::string layerName, std::vector<const Value*> inputs,
+              bool variableLength = false)
+      : node_(node), opset_(opset), layerName_(std::move(layerName)), inputs_(std::move(inputs)),
+        variableLength_(variableLength) {}
 
   const Node& node() const { return node_; }
   int64_t opset() const { return opset_; }
+  // True when the static shapes hold the import-time length 1 in place of a length that is
+  // only known at run time (see the constructor).
+  bool variableLength() const { return variableLength_; }
   // The name the layer gets: the node's name, made unique by the importer.
   const std::string& layerName() const { return layerName_; }
 
@@ -60,11 +67,17 @@ class NodeContext {
   // clamped to int64) or doubles.
   std::vector<int64_t> ints(int i) const;
   std::vector<double> doubles(int i) const;
+  // A constant input holding exactly one value (any shape: [], [1], [1 1]…); throws naming the
+  // node and input otherwise.
+  double scalar(int i) const;
   // A constant input in float32, ONNX order (for weights).
   Array weights(int i) const;
 
   // Throws dlcam::Error "ONNX node 'name' (OpType): <what>".
   [[noreturn]] void fail(const std::string& what) const;
+  // Throws unless a constant of this ONNX shape is small enough to compute at load time
+  // (kMaxFoldedElements): folding runs on untrusted sizes, so it refuses what it cannot hold.
+  void checkFoldable(const std::vector<int64_t>& onnxShape) const;
   // Normalises a possibly negative axis for a value of rank `rank` (error naming the node).
   int axis(int64_t axis, int rank) const;
 
@@ -73,7 +86,11 @@ class NodeContext {
   int64_t opset_;
   std::string layerName_;
   std::vector<const Value*> inputs_;
+  bool variableLength_;
 };
+
+// The largest constant (in elements) the importer computes at load: 2^24 (128 MiB in float64).
+inline constexpr int64_t kMaxFoldedElements = int64_t{1} << 24;
 
 struct BuildResult {
   // The layer computing the node's first output, fed at run time by these node inputs (in the

@@ -3,6 +3,7 @@
 //
 // Weights arrive in ONNX order (see layout.h) and are rearranged once here into MATLAB's
 // layouts; per-spatial-dimension attributes go through spatialToDlcam.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -42,7 +43,9 @@ std::vector<int64_t> spatialAttr(const NodeContext& c, const char* name, int k, 
 
 // Explicit padding (before, after) in dlcam's order, from auto_pad and pads. SAME_UPPER is
 // returned as empty vectors with `same` set (MATLAB's 'same' puts the odd one at the end, as
-// SAME_UPPER does); SAME_LOWER is worked out from the static input size.
+// SAME_UPPER does, and works it out per call); SAME_LOWER is worked out from the static input
+// size, so it is refused where that size is not the run-time one (a sequence of any length)
+// unless every stride is 1, when the padding does not depend on the size.
 struct Padding {
   bool same = false;
   std::vector<int64_t> before, after;
@@ -60,6 +63,9 @@ Padding padding(const NodeContext& c, int k, const std::vector<int64_t>& window,
   p.after.assign(static_cast<size_t>(k), 0);
   if (autoPad == "VALID") return p;
   if (autoPad == "SAME_LOWER") {
+    if (c.variableLength() && std::any_of(stride.begin(), stride.end(), [](int64_t s) { return s != 1; }))
+      c.fail("auto_pad SAME_LOWER with a stride > 1 pads by the input length, and this network's sequence input "
+             "takes any length; import with a fixed length: ImportOptions::inputShape (dlcam --input-shape)");
     std::vector<int64_t> in = spatialToDlcam(std::vector<int64_t>(c.shape(0).begin() + 2, c.shape(0).end()));
     for (size_t d = 0; d < static_cast<size_t>(k); ++d) {
       int64_t out = (in[d] + stride[d] - 1) / stride[d];
@@ -133,11 +139,14 @@ BuildResult unary(const NodeContext& c, Args&&... args) {
 BuildResult buildClip(const NodeContext& c) {
   double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
   if (c.opset() < 11) {
-    lo = c.node().attrFloat("min", -std::numeric_limits<float>::max());
-    hi = c.node().attrFloat("max", std::numeric_limits<float>::max());
+    // The attributes default to ∓FLT_MAX, which mean "no bound" (Clip(min=0) is a ReLU).
+    constexpr float big = std::numeric_limits<float>::max();
+    const float min = c.node().attrFloat("min", -big), max = c.node().attrFloat("max", big);
+    if (min > -big) lo = min;
+    if (max < big) hi = max;
   } else {
-    if (c.has(1)) lo = c.doubles(1).at(0);
-    if (c.has(2)) hi = c.doubles(2).at(0);
+    if (c.has(1)) lo = c.scalar(1);
+    if (c.has(2)) hi = c.scalar(2);
   }
   if (lo == 0 && std::isinf(hi) && hi > 0) return unary<ReluLayer>(c);
   if (lo == 0 && std::isfinite(hi)) return unary<ClippedReluLayer>(c, hi);
@@ -160,7 +169,9 @@ BuildResult buildPool(const NodeContext& c, bool isMax) {
   options.pool.size = window;
   options.pool.stride = stride;
   options.pool.padding = pad.same ? PoolPadding::same() : PoolPadding::explicitPad(pad.before, pad.after);
-  options.pool.ceilMode = c.node().attrInt("ceil_mode", 0) != 0;
+  // ONNX ignores ceil_mode under SAME_* (the output size is ceil(in/stride) either way).
+  const bool samePad = c.node().attrString("auto_pad", "NOTSET").starts_with("SAME_");
+  options.pool.ceilMode = !samePad && c.node().attrInt("ceil_mode", 0) != 0;
   options.pool.countIncludePad = c.node().attrInt("count_include_pad", 0) != 0;
   if (isMax) return BuildResult::of(std::make_shared<MaxPoolingLayer>(c.layerName(), std::move(options)), {0});
   return BuildResult::of(std::make_shared<AveragePoolingLayer>(c.layerName(), std::move(options)), {0});
@@ -175,7 +186,8 @@ BuildResult buildGlobalPool(const NodeContext& c) {
 // connected layer with weights alpha·B (as O×I) and bias beta·C.
 BuildResult buildGemm(const NodeContext& c) {
   if (c.rank(0) != 2) c.fail("input A must be N×I, got shape " + Shape(c.shape(0)).str());
-  if (c.node().attrInt("transA", 0) != 0) c.fail("transA = 1 is supported only for constant A");
+  if (c.node().attrInt("transA", 0) != 0)
+    c.fail("transA = 1 is not supported (dlcam's fully connected layer takes A as N×I)");
   const bool transB = c.node().attrInt("transB", 0) != 0;
   const double alpha = c.node().attrFloat("alpha", 1.0f), beta = c.node().attrFloat("beta", 1.0f);
   // ONNX order reverses B's dims: B (I×O) reads as O×I column-major, B' (O×I) as I×O.
@@ -201,8 +213,8 @@ BuildResult buildGemm(const NodeContext& c) {
 BuildResult buildDropout(const NodeContext& c) {
   double ratio = 0.5;
   if (c.opset() < 12) ratio = c.node().attrFloat("ratio", 0.5f);
-  else if (c.has(1)) ratio = c.doubles(1).at(0);
-  if (c.opset() >= 12 && c.has(2) && c.doubles(2).at(0) != 0)
+  else if (c.has(1)) ratio = c.scalar(1);
+  if (c.opset() >= 12 && c.has(2) && c.scalar(2) != 0)
     c.fail("training_mode = true is not supported (export in eval mode)");
   return unary<DropoutLayer>(c, ratio);
 }

@@ -58,8 +58,10 @@ std::vector<int> allInputs(const NodeContext& c) {
   return all;
 }
 
+// A TensorLayer with input 0 as its one operand (args first, then the operand). A constant
+// input 0 is listed as the layer's input, so the importer folds the layer at load.
 template <typename L, typename... Args>
-BuildResult unary(const NodeContext& c, Args&&... args) {
+BuildResult unaryTensorLayer(const NodeContext& c, Args&&... args) {
   Operands x = operandsOf(c, {0});
   return BuildResult::of(std::make_shared<L>(c.layerName(), std::forward<Args>(args)..., x.operands[0]), x.inputs);
 }
@@ -113,27 +115,33 @@ BuildResult buildConcat(const NodeContext& c) {
 
 BuildResult buildReshape(const NodeContext& c) {
   ReshapeOptions options;
-  options.shape = c.opset() < 5 ? c.node().attrInts("shape") : c.ints(1);
+  options.shape = c.ints(1);
   options.allowZero = c.node().attrInt("allowzero", 0) != 0;
   options.importShape = c.shape(0);
-  return unary<ReshapeLayer>(c, options);
+  return unaryTensorLayer<ReshapeLayer>(c, options);
 }
 
-BuildResult buildFlatten(const NodeContext& c) { return unary<FlattenToMatrixLayer>(c, c.node().attrInt("axis", 1)); }
+BuildResult buildFlatten(const NodeContext& c) {
+  return unaryTensorLayer<FlattenToMatrixLayer>(c, c.node().attrInt("axis", 1));
+}
 
-BuildResult buildTranspose(const NodeContext& c) { return unary<TransposeLayer>(c, c.node().attrInts("perm")); }
+BuildResult buildTranspose(const NodeContext& c) {
+  return unaryTensorLayer<TransposeLayer>(c, c.node().attrInts("perm"));
+}
 
-BuildResult buildSqueeze(const NodeContext& c) { return unary<SqueezeLayer>(c, SqueezeOptions{false, axesOf(c, 1)}); }
+BuildResult buildSqueeze(const NodeContext& c) {
+  return unaryTensorLayer<SqueezeLayer>(c, SqueezeOptions{false, axesOf(c, 1)});
+}
 
 BuildResult buildUnsqueeze(const NodeContext& c) {
   if (!c.node().find("axes") && !c.has(1)) c.fail("needs axes (an attribute before opset 13, input 1 from 13)");
-  return unary<SqueezeLayer>(c, SqueezeOptions{true, axesOf(c, 1)});
+  return unaryTensorLayer<SqueezeLayer>(c, SqueezeOptions{true, axesOf(c, 1)});
 }
 
 BuildResult buildGather(const NodeContext& c) {
   GatherOptions options{.axis = c.axis(c.node().attrInt("axis", 0), c.rank(0)), .indices = c.ints(1),
                         .indicesShape = c.shape(1)};
-  return unary<GatherLayer>(c, options);
+  return unaryTensorLayer<GatherLayer>(c, options);
 }
 
 BuildResult buildSlice(const NodeContext& c) {
@@ -148,7 +156,7 @@ BuildResult buildSlice(const NodeContext& c) {
     if (c.has(3)) options.axes = c.ints(3);
     if (c.has(4)) options.steps = c.ints(4);
   }
-  return unary<SliceLayer>(c, options);
+  return unaryTensorLayer<SliceLayer>(c, options);
 }
 
 BuildResult buildPad(const NodeContext& c) {
@@ -160,14 +168,11 @@ BuildResult buildPad(const NodeContext& c) {
   else c.fail("mode '" + mode + "' is not supported (constant, edge and reflect are)");
   const int rank = c.rank(0);
   if (c.opset() < 11) {
-    options.pads = c.node().attrInts(c.opset() < 2 ? "paddings" : "pads");
+    options.pads = c.node().attrInts("pads");
     options.value = c.node().attrFloat("value", 0.0f);
   } else {
     std::vector<int64_t> pads = c.ints(1);
-    if (c.has(2)) {
-      const std::vector<double> value = c.doubles(2);
-      if (!value.empty()) options.value = value[0];
-    }
+    if (c.has(2)) options.value = c.scalar(2);
     if (c.has(3)) {  // opset 18: pads for the listed axes only
       const std::vector<int64_t> axes = c.ints(3);
       if (pads.size() != 2 * axes.size())
@@ -183,18 +188,24 @@ BuildResult buildPad(const NodeContext& c) {
       options.pads = std::move(pads);
     }
   }
-  return unary<PadLayer>(c, options);
+  return unaryTensorLayer<PadLayer>(c, options);
 }
 
-BuildResult buildExpand(const NodeContext& c) { return unary<ExpandLayer>(c, c.ints(1)); }
+BuildResult buildExpand(const NodeContext& c) { return unaryTensorLayer<ExpandLayer>(c, c.ints(1)); }
 
 // ---- reductions and normalisation ----
 
 template <ReduceOp op>
 BuildResult buildReduce(const NodeContext& c) {
-  ReduceOptions options{.op = op, .axes = axesOf(c, 1), .keepDims = c.node().attrInt("keepdims", 1) != 0,
+  const std::vector<int64_t> axes = axesOf(c, 1);
+  std::vector<int> normalised;
+  for (int64_t a : axes) normalised.push_back(c.axis(a, c.rank(0)));
+  std::sort(normalised.begin(), normalised.end());
+  if (std::adjacent_find(normalised.begin(), normalised.end()) != normalised.end())
+    c.fail("axes " + shapeText(axes) + " name an axis twice (rank-" + std::to_string(c.rank(0)) + " input)");
+  ReduceOptions options{.op = op, .axes = axes, .keepDims = c.node().attrInt("keepdims", 1) != 0,
                         .noopWithEmptyAxes = c.node().attrInt("noop_with_empty_axes", 0) != 0};
-  return unary<ReduceLayer>(c, options);
+  return unaryTensorLayer<ReduceLayer>(c, options);
 }
 
 template <bool log>
@@ -205,7 +216,7 @@ BuildResult buildSoftmax(const NodeContext& c) {
   // Axis 1 is C for every rank >= 2; coerced, it is all of the normalised axes only at rank 2.
   if (!log && !c.isConstant(0) && rank >= 2 && axis == 1 && (rank == 2 || !coerce))
     return BuildResult::of(std::make_shared<SoftmaxLayer>(c.layerName()), {0});
-  return unary<AxisSoftmaxLayer>(c, AxisSoftmaxOptions{.log = log, .axis = axis, .coerce2d = coerce});
+  return unaryTensorLayer<AxisSoftmaxLayer>(c, AxisSoftmaxOptions{.log = log, .axis = axis, .coerce2d = coerce});
 }
 
 BuildResult buildLayerNormalization(const NodeContext& c) {
@@ -233,7 +244,7 @@ BuildResult buildCast(const NodeContext& c) {
     return BuildResult::constantOf(constantValue(Array(values, x.format()), to));
   }
   if (isFloatType(to)) return BuildResult::pass(0);
-  return unary<CastLayer>(c, to);
+  return unaryTensorLayer<CastLayer>(c, to);
 }
 
 BuildResult buildShape(const NodeContext& c) {
@@ -258,6 +269,7 @@ BuildResult buildConstantOfShape(const NodeContext& c) {
     value = values[0];
     type = a->t.dataType;
   }
+  c.checkFoldable(shape);
   std::vector<int64_t> dims(shape.rbegin(), shape.rend());
   Array filled(Tensor::full(Shape(dims), value, DType::Float64), DimFormat::unformatted(static_cast<int>(dims.size())));
   return BuildResult::constantOf(constantValue(filled, type));

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "io/onnx/wire.h"
 
 namespace dlcam::onnx {
@@ -232,17 +233,6 @@ TensorProto parseTensorMessage(WireReader r, std::string_view role) {
 }
 
 // ---- Tensor values: raw bytes -> numbers ----
-
-float halfToFloat(uint16_t h) {
-  int exponent = (h >> 10) & 0x1f;
-  int mantissa = h & 0x3ff;
-  float v;
-  if (exponent == 0) v = std::ldexp(static_cast<float>(mantissa), -24);            // subnormal
-  else if (exponent == 31) v = mantissa ? std::numeric_limits<float>::quiet_NaN()
-                                        : std::numeric_limits<float>::infinity();
-  else v = std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);        // 1.m * 2^(e-15)
-  return (h & 0x8000) ? -v : v;
-}
 
 float bfloat16ToFloat(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
 
@@ -494,10 +484,15 @@ std::vector<uint8_t> readFile(const std::string& path, const char* what) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     fail("cannot open ", what, " '", path, "': ", ec ? ec.message() : "not a regular file");
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) fail("cannot open ", what, " '", path, "': ", ec.message());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open ", what, " '", path, "'");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail("cannot read ", what, " '", path, "'");
+  // One read into a buffer of the file's size: an istreambuf_iterator copy goes byte by byte.
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  const auto want = static_cast<std::streamsize>(size);
+  if (in.read(reinterpret_cast<char*>(bytes.data()), want).gcount() != want || in.peek() != EOF)
+    fail("cannot read ", what, " '", path, "': expected ", size, " bytes (its size when opened)");
   return bytes;
 }
 

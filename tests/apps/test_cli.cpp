@@ -118,8 +118,10 @@ std::vector<std::vector<int64_t>> listedTop(const std::string& text) {
   return top;
 }
 
-// A one-node ONNX model: y = Relu(x), x of ONNX shape 1×2×3×3 (an output with no classes).
-std::string writeReluModel(const TempDir& dir) {
+// A one-node ONNX model: y = Relu(x), x of ONNX shape 1×2×3×3 (an output with no classes), or
+// of the dims given (symbolic ones by name).
+std::string writeReluModel(const TempDir& dir,
+                           const std::vector<onnx::Dimension>& dims = {{1, ""}, {2, ""}, {3, ""}, {3, ""}}) {
   onnx::Model m;
   m.irVersion = 8;
   m.producerName = "dlcam-test";
@@ -131,8 +133,8 @@ std::string writeReluModel(const TempDir& dir) {
   relu.outputs = {"y"};
   m.graph.name = "relu_graph";
   m.graph.nodes = {relu};
-  onnx::ValueInfo x{"x", onnx::DataType::Float, true, {{1, ""}, {2, ""}, {3, ""}, {3, ""}}};
-  onnx::ValueInfo y{"y", onnx::DataType::Float, true, {{1, ""}, {2, ""}, {3, ""}, {3, ""}}};
+  onnx::ValueInfo x{"x", onnx::DataType::Float, true, dims};
+  onnx::ValueInfo y{"y", onnx::DataType::Float, true, dims};
   m.graph.inputs = {x};
   m.graph.outputs = {y};
   const std::string path = dir.file("relu.onnx");
@@ -289,6 +291,56 @@ TEST_CASE("dlcam predict prints statistics of an output without classes") {
   CHECK(top.code == 1);
   CHECK(top.err.find("dlcam: error: --top and --labels need class scores along C") != std::string::npos);
   CHECK(top.err.find("1×2×3×3") != std::string::npos);
+}
+
+TEST_CASE("dlcam info and predict take --input-shape for a model with symbolic H and W") {
+  TempDir dir;
+  const std::string model = writeReluModel(dir, {{-1, "N"}, {2, ""}, {-1, "H"}, {-1, "W"}});
+
+  // Without it the sizes are unknown: the importer refuses, and the message names the option.
+  const Result plain = run({"info", model});
+  CHECK(plain.code == 1);
+  CHECK(plain.err.find("--input-shape") != std::string::npos);
+
+  const Result info = run({"info", model, "--input-shape", "1,2,5,4"});
+  REQUIRE(info.code == 0);
+  CHECK(info.out.find("input:     'x' float N×2×H×W (N×C×H×W)") != std::string::npos);
+  CHECK(info.out.find("accepts:   any×2×5×4, or 2×5×4 for one observation") != std::string::npos);
+  CHECK(info.out.find("5(S) × 4(S) × 2(C) × 1(B)") != std::string::npos);  // the layer table: H×W×C×N
+
+  // predict: an input of that shape with another batch size, ONNX N×C×H×W = 3×2×5×4.
+  std::vector<float> values(3 * 2 * 5 * 4);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) - 3.25f;
+  writeNpy(dir.file("x.npy"), Tensor::fromValues(Shape{4, 5, 2, 3}, std::span<const float>(values)));
+  const Result r =
+      run({"predict", model, dir.file("x.npy"), "--input-shape=1,2,5,4", "--save-output", dir.file("y.npy")});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("output:  3×2×5×4 (N×C×H×W)") != std::string::npos);
+  const Tensor y = readNpy(dir.file("y.npy"));
+  REQUIRE(y.shape() == Shape{4, 5, 2, 3});
+  for (size_t i = 0; i < values.size(); ++i) CHECK(y.data<float>()[i] == std::max(values[i], 0.0f));
+
+  // An input that does not fit the given shape, a shape that does not fit the file, and
+  // values that are not a shape.
+  const Result other = run({"predict", model, dir.file("x.npy"), "--input-shape", "1,2,4,5"});
+  CHECK(other.code == 1);
+  CHECK(other.err.find("takes any×2×4×5") != std::string::npos);
+  const Result rank = run({"info", model, "--input-shape", "1,2,5"});
+  CHECK(rank.code == 1);
+  CHECK(rank.err.find("has rank 3") != std::string::npos);
+  const Result channels = run({"info", model, "--input-shape", "1,3,5,4"});
+  CHECK(channels.code == 1);
+  CHECK(channels.err.find("fixes it to 2") != std::string::npos);
+  for (const char* bad : {"", "1,2,,4", "1,2,5,4,", "1,2,x,4", "0,2,5,4", "1,-2,5,4", "1 2 5 4", "1,2,5,99999999999999999999"}) {
+    INFO("value: '", bad, "'");
+    const Result u = run({"info", model, "--input-shape", bad});
+    CHECK(u.code == 2);
+    CHECK(u.err.find("dlcam: error: --input-shape expects the input's ONNX shape as comma-separated positive "
+                     "integers (N,C,H,W: 1,3,224,224), got '" + std::string(bad) + "'") != std::string::npos);
+    CHECK(u.err.find("usage: dlcam info MODEL [options]") != std::string::npos);
+  }
+  CHECK(run({"help", "info"}).out.find("--input-shape N,C,H,W") != std::string::npos);
+  CHECK(run({"help", "predict"}).out.find("--input-shape N,C,H,W") != std::string::npos);
 }
 
 TEST_CASE("dlcam reports errors on stderr with exit code 1") {

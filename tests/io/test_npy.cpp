@@ -326,6 +326,16 @@ TEST_CASE("readNpy rejects bad files with a one-line message naming the file") {
   checkRejects("truncated data", npyV1(dictFor("<f4", "(4,)"), f4x3), "truncated data");
   checkRejects("huge shape", npyV1(dictFor("<f4", "(1000000, 1000000)"), f4x3), "truncated data");
   checkRejects("numel overflow", npyV1(dictFor("<f8", "(4294967296, 4294967296)"), f4x3), "too many elements");
+  {
+    TempFile empty("empty_huge.npy");
+    writeBytes(empty.path, npyV1(dictFor("<f4", "(0, 4611686018427387904)"), ""));
+    checkShape(readNpy(empty.path), {4611686018427387904, 0});
+  }
+  // No elements, but dims whose product dlcam's Shape cannot hold, in either order.
+  checkRejects("zero-element overflow", npyV1(dictFor("<f4", "(0, 4611686018427387904, 4611686018427387904)"), ""),
+               "too many elements (dlcam needs the product of its nonzero dims to fit in int64)");
+  checkRejects("zero-element overflow, Fortran",
+               npyV1(dictFor("<f4", "(4611686018427387904, 4611686018427387904, 0)", "True"), ""), "too many elements");
   checkRejects("trailing data", npyV1(dictFor("<f4", "(2,)"), f4x3), "data size mismatch");
   checkRejects("half truncated", npyV1(dictFor("<f2", "(7,)"), f4x3), "truncated data");
 }

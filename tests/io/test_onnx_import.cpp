@@ -2,8 +2,10 @@
 // errors for broken models (never a crash).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "autodiff/conv.h"
@@ -254,4 +256,350 @@ TEST_CASE("ONNX import: truncated and corrupted files throw dlcam::Error, never 
   std::filesystem::remove(path);
   CHECK(errors > 0);
   CHECK(errors + loaded == static_cast<int>((bytes.size() + 2) / 3) + 300);
+}
+
+// ---- review findings: input dimensions, names, padding, constants --------------------------
+
+namespace {
+
+Attribute intAttr(std::string name, int64_t value) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttributeType::Int;
+  a.i = value;
+  return a;
+}
+
+Attribute intsAttr(std::string name, std::vector<int64_t> values) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttributeType::Ints;
+  a.ints = std::move(values);
+  return a;
+}
+
+Attribute floatAttr(std::string name, float value) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttributeType::Float;
+  a.f = value;
+  return a;
+}
+
+Attribute stringAttr(std::string name, std::string value) {
+  Attribute a;
+  a.name = std::move(name);
+  a.type = AttributeType::String;
+  a.s = std::move(value);
+  return a;
+}
+
+Node withAttrs(Node n, std::vector<Attribute> attributes) {
+  n.attributes = std::move(attributes);
+  return n;
+}
+
+Dimension fixedDim(int64_t size) { return Dimension{size, ""}; }
+Dimension openDim(std::string symbol) { return Dimension{-1, std::move(symbol)}; }
+
+ValueInfo inputInfo(std::vector<Dimension> dims) {
+  ValueInfo v;
+  v.name = "x";
+  v.elemType = DataType::Float;
+  v.hasShape = true;
+  v.dims = std::move(dims);
+  return v;
+}
+
+// Input x, output y (the last node's output unless named otherwise).
+Model graphOf(ValueInfo x, std::vector<Node> nodes, std::vector<TensorProto> initializers = {}, int64_t opset = 13,
+              std::string output = "y") {
+  Model m;
+  m.irVersion = 8;
+  m.opsets.push_back(OpsetId{"", opset});
+  m.graph.inputs.push_back(std::move(x));
+  m.graph.outputs.push_back(tensorInfo(std::move(output), {}));
+  m.graph.nodes = std::move(nodes);
+  m.graph.initializers = std::move(initializers);
+  return m;
+}
+
+std::string importError(const Model& m, const ImportOptions& options) {
+  try {
+    importNetwork(m, options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A labelled input from row-major values of an ONNX shape, and the output back in ONNX order.
+Array onnxInput(const std::vector<float>& values, const std::vector<int64_t>& shape) {
+  const Shape flat{static_cast<int64_t>(values.size())};
+  return fromOnnxOrder(onnxOrderArray(Tensor::fromValues(flat, std::span<const float>(values)), shape));
+}
+
+std::vector<double> onnxValues(const Array& labelled) {
+  Tensor t = toOnnxOrder(labelled).value().to(DType::Float64);
+  return std::vector<double>(t.data<double>(), t.data<double>() + t.numel());
+}
+
+// Conv1d of one channel (no bias) with ONNX's SAME_LOWER padding, written out directly.
+std::vector<double> conv1dSameLower(const std::vector<float>& x, const std::vector<float>& w, int64_t stride) {
+  const int64_t n = static_cast<int64_t>(x.size()), k = static_cast<int64_t>(w.size());
+  const int64_t outs = (n + stride - 1) / stride;
+  const int64_t total = std::max<int64_t>((outs - 1) * stride + k - n, 0);
+  const int64_t before = total - total / 2;  // SAME_LOWER: the odd one goes first
+  std::vector<double> y(static_cast<size_t>(outs), 0.0);
+  for (int64_t o = 0; o < outs; ++o)
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t i = o * stride + j - before;
+      if (i >= 0 && i < n)
+        y[static_cast<size_t>(o)] += static_cast<double>(w[static_cast<size_t>(j)]) * x[static_cast<size_t>(i)];
+    }
+  return y;
+}
+
+Model sameLowerConv1d(int64_t stride) {
+  std::vector<float> w{1, 2, 3, 4};
+  return graphOf(inputInfo({openDim("N"), fixedDim(1), openDim("L")}),
+                 {withAttrs(node("conv", "Conv", {"x", "w"}, {"y"}),
+                            {stringAttr("auto_pad", "SAME_LOWER"), intsAttr("strides", {stride})})},
+                 {makeTensor("w", {1, 1, 4}, std::span<const float>(w))});
+}
+
+std::vector<float> iota(int64_t n, float start = 1) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = start + static_cast<float>(i);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("ONNX import: SAME_LOWER with a stride on a sequence of any length is refused, fixed lengths work") {
+  const std::vector<float> w{1, 2, 3, 4};
+  SUBCASE("stride 2: the padding depends on the length") {
+    Model m = sameLowerConv1d(2);
+    std::string e = importError(m);
+    CHECK(contains(e, "'conv'"));
+    CHECK(contains(e, "SAME_LOWER"));
+    CHECK(contains(e, "ImportOptions::inputShape"));
+    // With the length fixed, the padding is exact (L = 7, k = 4, s = 2: 2 before, 1 after).
+    ImportOptions options;
+    options.inputShape = {1, 1, 7};
+    Network net = importNetwork(m, options);
+    const std::vector<float> x = iota(7);
+    std::vector<double> y = onnxValues(net.predict(onnxInput(x, {1, 1, 7})));
+    std::vector<double> expected = conv1dSameLower(x, w, 2);
+    REQUIRE(expected.size() == 4);
+    CHECK(expected[0] == 1 * 0 + 2 * 0 + 3 * 1 + 4 * 2);  // the reference pads two in front
+    REQUIRE(y.size() == expected.size());
+    for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == doctest::Approx(expected[i]));
+  }
+  SUBCASE("stride 1: the padding is k − 1 for every length, so any length runs") {
+    Network net = importNetwork(sameLowerConv1d(1));
+    for (int64_t length : {6, 9}) {
+      const std::vector<float> x = iota(length, -2);
+      std::vector<double> y = onnxValues(net.predict(onnxInput(x, {1, 1, length})));
+      std::vector<double> expected = conv1dSameLower(x, w, 1);
+      REQUIRE(y.size() == expected.size());
+      for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == doctest::Approx(expected[i]));
+    }
+  }
+}
+
+TEST_CASE("ONNX import: open and negative input dimensions, and ImportOptions::inputShape checked against the file") {
+  auto convWith = [](std::vector<Dimension> dims) {
+    Model m = convRelu();
+    m.graph.inputs[0] = inputInfo(std::move(dims));
+    return m;
+  };
+  SUBCASE("an open batch is taken as 1 and any batch runs") {
+    Network net = importNetwork(convWith({openDim("N"), fixedDim(2), fixedDim(5), fixedDim(5)}));
+    CHECK(net.outputInfo("conv").str() == "5(S) × 5(S) × 3(C) × 1(B)");
+  }
+  SUBCASE("open H or W must be given") {
+    Model m = convWith({openDim("N"), fixedDim(2), openDim("H"), openDim("W")});
+    std::string e = importError(m);
+    CHECK(contains(e, "ONNX input 'x' leaves dimension 2 ('H') open"));
+    CHECK(contains(e, "ImportOptions::inputShape"));
+    ImportOptions options;
+    options.inputShape = {1, 2, 7, 6};
+    Network net = importNetwork(m, options);
+    CHECK(net.outputInfo("conv").str() == "7(S) × 6(S) × 3(C) × 1(B)");
+  }
+  SUBCASE("an unnamed open channel dimension") {
+    std::string e = importError(convWith({fixedDim(1), Dimension{}, fixedDim(5), fixedDim(5)}));
+    CHECK(contains(e, "leaves dimension 1 open"));
+  }
+  SUBCASE("a negative size") {
+    std::string e = importError(convWith({fixedDim(1), fixedDim(2), fixedDim(-5), fixedDim(5)}));
+    CHECK(contains(e, "'x'"));
+    CHECK(contains(e, "dimension 2"));
+    CHECK(contains(e, "-5"));
+  }
+  SUBCASE("inputShape of another rank") {
+    ImportOptions options;
+    options.inputShape = {1, 2, 5};
+    std::string e = importError(convWith({openDim("N"), fixedDim(2), openDim("H"), fixedDim(5)}), options);
+    CHECK(contains(e, "ImportOptions::inputShape [1 2 5]"));
+    CHECK(contains(e, "rank 4"));
+  }
+  SUBCASE("inputShape against a fixed dimension") {
+    ImportOptions options;
+    options.inputShape = {1, 3, 5, 5};
+    std::string e = importError(convWith({openDim("N"), fixedDim(2), openDim("H"), fixedDim(5)}), options);
+    CHECK(contains(e, "dimension 1"));
+    CHECK(contains(e, "fixes it to 2"));
+  }
+}
+
+TEST_CASE("ONNX import: a tensor named like another layer is an error; generated names avoid tensor names") {
+  SUBCASE("node 'b' and tensor 'b' (the output of node 'a')") {
+    Model m = graphOf(tensorInfo("x", {1, 3}), {node("a", "Relu", {"x"}, {"b"}), node("b", "Sigmoid", {"b"}, {"y"})});
+    std::string e = importError(m);
+    CHECK(contains(e, "'b' names node 'b' and the output of node 'a'"));
+  }
+  SUBCASE("an unnamed node does not take the name of another node's output") {
+    Model m = graphOf(tensorInfo("x", {1, 3}),
+                      {node("", "Relu", {"x"}, {"r"}), node("sig", "Sigmoid", {"r"}, {"Relu_1"})}, {}, 13, "Relu_1");
+    Network net = importNetwork(m);
+    CHECK(&net.layer("Relu_1") == &net.layer("sig"));
+    CHECK(&net.layer("r") == &net.layer(1));
+    CHECK(net.layer(1).type() == "ReLU");
+    CHECK(net.layer(1).name() != "Relu_1");
+  }
+}
+
+TEST_CASE("ONNX import: ceil_mode under SAME padding is ignored, as ONNX does") {
+  const std::vector<float> x = iota(25);  // 5×5, increasing: each window's max is its last element
+  for (const char* autoPad : {"SAME_UPPER", "SAME_LOWER"}) {
+    CAPTURE(autoPad);
+    Model m = graphOf(tensorInfo("x", {1, 1, 5, 5}),
+                      {withAttrs(node("pool", "MaxPool", {"x"}, {"y"}),
+                                 {stringAttr("auto_pad", autoPad), intsAttr("kernel_shape", {2, 2}),
+                                  intsAttr("strides", {2, 2}), intAttr("ceil_mode", 1)})});
+    Network net = importNetwork(m);
+    std::vector<double> y = onnxValues(net.predict(onnxInput(x, {1, 1, 5, 5})));
+    REQUIRE(y.size() == 9);  // ceil(5 / 2) = 3 per side
+    // SAME_UPPER pads one after (windows 0–1, 2–3, 4), SAME_LOWER one before (0, 1–2, 3–4).
+    const bool upper = std::string(autoPad) == "SAME_UPPER";
+    const int last[3] = {upper ? 1 : 0, upper ? 3 : 2, 4};
+    for (int r = 0; r < 3; ++r)
+      for (int s = 0; s < 3; ++s)
+        CHECK(y[static_cast<size_t>(3 * r + s)] == x[static_cast<size_t>(5 * last[r] + last[s])]);
+  }
+}
+
+TEST_CASE("ONNX import: opset < 11 Clip's default bounds (∓FLT_MAX) are no bounds") {
+  SUBCASE("opset 10 Clip(min = 0) is a ReLU") {
+    Model m = graphOf(tensorInfo("x", {1, 3}), {withAttrs(node("clip", "Clip", {"x"}, {"y"}), {floatAttr("min", 0)})},
+                      {}, 10);
+    CHECK(importNetwork(m).layer("clip").type() == "ReLU");
+  }
+  SUBCASE("opset 10 Clip(max = 1) has no lower bound, not −FLT_MAX") {
+    Model m = graphOf(tensorInfo("x", {1, 2}), {withAttrs(node("clip", "Clip", {"x"}, {"y"}), {floatAttr("max", 1)})},
+                      {}, 10);
+    Network net = importNetwork(m);
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<double> y = onnxValues(net.predict(onnxInput({-inf, 3}, {1, 2})));
+    CHECK(y[0] == -inf);
+    CHECK(y[1] == 1);
+  }
+}
+
+TEST_CASE("ONNX import: a constant input read as one value must hold exactly one") {
+  const std::vector<float> none;
+  const TensorProto empty = makeTensor("e", {0}, std::span<const float>(none));
+  auto check = [](const std::string& e, const char* nodeName) {
+    CHECK(contains(e, nodeName));
+    CHECK(contains(e, "('e') must hold one value, got 0"));
+  };
+  SUBCASE("Clip min") {
+    check(importError(graphOf(tensorInfo("x", {1, 3}), {node("clip", "Clip", {"x", "e"}, {"y"})}, {empty})), "'clip'");
+  }
+  SUBCASE("Clip max") {
+    check(importError(graphOf(tensorInfo("x", {1, 3}), {node("clip", "Clip", {"x", "", "e"}, {"y"})}, {empty})),
+          "'clip'");
+  }
+  SUBCASE("Dropout ratio") {
+    check(importError(graphOf(tensorInfo("x", {1, 3}), {node("drop", "Dropout", {"x", "e"}, {"y"})}, {empty})),
+          "'drop'");
+  }
+  SUBCASE("Pad constant_value") {
+    std::vector<int64_t> pads{0, 1, 0, 1};
+    check(importError(graphOf(tensorInfo("x", {1, 3}), {node("pad", "Pad", {"x", "p", "e"}, {"y"})},
+                              {makeTensor("p", {4}, std::span<const int64_t>(pads)), empty})),
+          "'pad'");
+  }
+}
+
+// Just over the limit, so that the unfixed importer still fits in memory; see the next test
+// for sizes past any memory.
+TEST_CASE("ONNX import: constants computed at load are limited to 2^24 elements") {
+  SUBCASE("ConstantOfShape") {
+    std::vector<int64_t> shape{1, 1, 4097, 4096};
+    Model m = graphOf(tensorInfo("x", {1, 1, 1, 1}),
+                      {node("cos", "ConstantOfShape", {"s"}, {"z"}), node("mul", "Mul", {"z", "x"}, {"y"})},
+                      {makeTensor("s", {4}, std::span<const int64_t>(shape))});
+    std::string e = importError(m);
+    CHECK(contains(e, "'cos'"));
+    CHECK(contains(e, "2^24"));
+  }
+  SUBCASE("Expand of a constant") {
+    std::vector<float> one{1};
+    std::vector<int64_t> shape{4097, 4096};
+    Model m = graphOf(tensorInfo("x", {1, 1}),
+                      {node("e", "Expand", {"c", "s"}, {"z"}), node("add", "Add", {"x", "z"}, {"y"})},
+                      {makeTensor("c", {1}, std::span<const float>(one)),
+                       makeTensor("s", {2}, std::span<const int64_t>(shape))});
+    std::string e = importError(m);
+    CHECK(contains(e, "'e'"));
+    CHECK(contains(e, "[4097 4096]"));
+  }
+  SUBCASE("Pad of a constant") {
+    std::vector<float> one{1};
+    std::vector<int64_t> pads{0, 17000000};
+    Model m = graphOf(tensorInfo("x", {1, 1}),
+                      {node("pad", "Pad", {"c", "p"}, {"z"}), node("add", "Add", {"x", "z"}, {"y"})},
+                      {makeTensor("c", {1}, std::span<const float>(one)),
+                       makeTensor("p", {2}, std::span<const int64_t>(pads))});
+    CHECK(contains(importError(m), "'pad'"));
+  }
+}
+
+TEST_CASE("ONNX import: constants far past memory are refused before anything is allocated") {
+  std::vector<int64_t> shape{1, 3, 8, 3200000000};
+  Model m = graphOf(tensorInfo("x", {1, 3, 8, 8}),
+                    {node("cos", "ConstantOfShape", {"s"}, {"z"}), node("add", "Add", {"x", "z"}, {"y"})},
+                    {makeTensor("s", {4}, std::span<const int64_t>(shape))});
+  CHECK(contains(importError(m), "2^24"));
+  // Sizes whose product overflows int64.
+  std::vector<int64_t> huge{int64_t{1} << 40, int64_t{1} << 40};
+  m.graph.initializers[0] = makeTensor("s", {2}, std::span<const int64_t>(huge));
+  CHECK(contains(importError(m), "2^24"));
+  std::vector<float> one{1};
+  Model e = graphOf(tensorInfo("x", {1, 1}),
+                    {node("e", "Expand", {"c", "s"}, {"z"}), node("add", "Add", {"x", "z"}, {"y"})},
+                    {makeTensor("c", {1}, std::span<const float>(one)),
+                     makeTensor("s", {2}, std::span<const int64_t>(huge))});
+  CHECK(contains(importError(e), "2^24"));
+}
+
+TEST_CASE("ONNX import: reductions refuse an axis named twice; Gemm transA says it is unsupported") {
+  for (const char* op : {"ReduceMean", "ReduceSum", "ReduceMax"}) {
+    CAPTURE(op);
+    Model m = graphOf(tensorInfo("x", {1, 3, 4, 4}),
+                      {withAttrs(node("reduce", op, {"x"}, {"y"}), {intsAttr("axes", {1, 2, -3})})}, {}, 11);
+    std::string e = importError(m);
+    CHECK(contains(e, "'reduce'"));
+    CHECK(contains(e, "twice"));
+  }
+  std::vector<float> w = ramp(12, 0.1f);
+  Model m = graphOf(tensorInfo("x", {3, 1}),
+                    {withAttrs(node("gemm", "Gemm", {"x", "w"}, {"y"}), {intAttr("transA", 1)})},
+                    {makeTensor("w", {3, 4}, std::span<const float>(w))});
+  std::string e = importError(m);
+  CHECK(contains(e, "transA = 1 is not supported"));
+  CHECK_FALSE(contains(e, "constant A"));
 }

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "dlcam.h"
 #include "layers/conv_layer.h"
 #include "tests/support/gradcheck.h"
@@ -157,4 +160,56 @@ TEST_CASE("Convolution layer: watched learnables get the gradients conv gives") 
     direct = tape.gradient(sum(conv(x, w, b, o) * weight), {w, b});
   }
   for (size_t i = 0; i < 2; ++i) expectClose(viaLayer[i].value(), direct[i].value(), 0, 0, "gradient");
+}
+
+TEST_CASE("Convolution layer and conv(): sizes past int64 are errors, not wrapped sizes") {
+  constexpr int64_t big = int64_t{1} << 62;
+  constexpr int64_t maxInt = std::numeric_limits<int64_t>::max();
+  const Array w = randomArray({3, 3, 2, 4}, "", 1);
+  auto infer = [](const ConvolutionLayer& layer, Shape s) {
+    ActivationInfo in{std::move(s), DimFormat("SSCB")};
+    return layer.inferOutput(std::span(&in, 1));
+  };
+  auto make = [](ConvolutionOptions o) { return ConvolutionLayer("huge", std::move(o)); };
+
+  // The filter's span (k − 1)·dilation + 1.
+  CHECK_THROWS_WITH_AS(make({.weights = w, .conv = {.dilation = {big}}}),
+                       doctest::Contains("layer 'huge' (2-D Convolution): the filter (3 with dilation 4611686018427387904) "
+                                         "spans more than 2^63 - 1 positions along spatial dim 1"),
+                       Error);
+  CHECK_THROWS_WITH_AS(make({.weights = randomArray({2, 2, 2, 4}, "", 1), .conv = {.dilation = {1, maxInt}}}),
+                       doctest::Contains("along spatial dim 2"), Error);
+  // C = channels per group × groups.
+  CHECK_THROWS_WITH_AS(make({.weights = randomArray({1, 1, 2, 4}, "", 1), .conv = {.groups = big}}),
+                       doctest::Contains("layer 'huge' (2-D Grouped Convolution): the channel count (2 per group × "
+                                         "4611686018427387904 groups) does not fit in int64"),
+                       Error);
+  // The padded input.
+  const ConvolutionLayer padded = make({.weights = w, .conv = {.padding = ConvPadding::explicitPad({big}, {big})}});
+  CHECK_THROWS_WITH_AS(infer(padded, {8, 8, 2, 1}),
+                       doctest::Contains("layer 'huge' (2-D Convolution): the padded input (8 + 4611686018427387904 + "
+                                         "4611686018427387904) along spatial dim 1 does not fit in int64"),
+                       Error);
+  // Large values that fit give the right sizes: a stride past the input, and a dilated
+  // filter as wide as the padding.
+  const ConvolutionLayer strided = make({.weights = w, .conv = {.stride = {maxInt}, .padding = ConvPadding::same()}});
+  CHECK(infer(strided, {8, 7, 2, 3}) == ActivationInfo{Shape{1, 1, 4, 3}, DimFormat("SSCB")});
+  const ConvolutionLayer wide = make(
+      {.weights = w, .conv = {.dilation = {big / 2, 1}, .padding = ConvPadding::explicitPad({big / 2, 0}, {big / 2, 0})}});
+  CHECK(infer(wide, {8, 7, 2, 3}) == ActivationInfo{Shape{8, 5, 4, 3}, DimFormat("SSCB")});
+  CHECK(infoOf(forwardOf(strided, randomArray({8, 7, 2, 3}, "SSCB", 2))) == infer(strided, {8, 7, 2, 3}));
+
+  // conv() itself.
+  const Array x = randomArray({8, 7, 2, 1}, "SSCB", 3);
+  CHECK_THROWS_WITH_AS(conv(x, w, Array(), {.dilation = {big}}),
+                       doctest::Contains("conv: the kernel (3 with dilation 4611686018427387904) spans more than 2^63 - 1"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv(x, w, Array(), {.padding = ConvPadding::explicitPad({0, big}, {0, big})}),
+                       doctest::Contains("conv: the padded input (7 + 4611686018427387904 + 4611686018427387904) along "
+                                         "spatial dim 2 does not fit in int64"),
+                       Error);
+  CHECK_THROWS_WITH_AS(conv(randomArray({8, 2, 1}, "SCB", 3), randomArray({3, 2, 4}, "", 1), Array(),
+                            {.dilation = {maxInt / 2 + 1}, .padding = ConvPadding::causal()}),
+                       doctest::Contains("spans more than 2^63 - 1"), Error);
+  CHECK(conv(x, w, Array(), {.stride = {maxInt}, .padding = ConvPadding::same()}).shape() == Shape{1, 1, 4, 1});
 }

@@ -59,6 +59,10 @@ TEST_CASE("Fully connected layer: learnables, description and errors naming the 
   ActivationInfo bad{Shape{11, 4}, DimFormat("CB")};
   CHECK_THROWS_WITH_AS(layer.inferOutput(std::span(&bad, 1)), doctest::Contains("layer 'fc1' (Fully Connected): expects 12"),
                        Error);
+  ActivationInfo huge{Shape{int64_t{1} << 32, int64_t{1} << 32, 3, 1}, DimFormat("SSCB")};
+  CHECK_THROWS_WITH_AS(layer.inferOutput(std::span(&huge, 1)),
+                       doctest::Contains("layer 'fc1' (Fully Connected): the input's S and C sizes multiply past int64"),
+                       Error);
   ActivationInfo noC{Shape{12, 4}, DimFormat("SB")};
   CHECK_THROWS_WITH_AS(layer.inferOutput(std::span(&noC, 1)), doctest::Contains("layer 'fc1' (Fully Connected): expects input with a C"),
                        Error);

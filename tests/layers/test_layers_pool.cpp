@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "dlcam.h"
 #include "layers/pool_layers.h"
 #include "tests/support/gradcheck.h"
@@ -122,4 +125,39 @@ TEST_CASE("Pooling layers: types, descriptions and errors naming the layer") {
   CHECK_THROWS_WITH_AS(make(opts({2}, {}, PoolPadding::same(), true, true)),
                        doctest::Contains("ceilMode applies to explicit padding only"), Error);
   CHECK_THROWS_WITH_AS(make(opts({2}), 4), doctest::Contains("spatialDims must be 1, 2 or 3"), Error);
+}
+
+TEST_CASE("Pooling layers and maxPool/avgPool: sizes past int64 are errors, not wrapped sizes") {
+  constexpr int64_t big = int64_t{1} << 62;
+  constexpr int64_t maxInt = std::numeric_limits<int64_t>::max();
+  auto infer = [](const Layer& layer, Shape s) {
+    ActivationInfo in{std::move(s), DimFormat("SSCB")};
+    return layer.inferOutput(std::span(&in, 1));
+  };
+  const Shape s{8, 7, 2, 3};
+  const Array x = randomArray(s, "SSCB", 4);
+
+  // A stride past the input: one window ('same', and ceil mode with a partial window).
+  for (const PoolOptions& o : {opts({3}, {maxInt}, PoolPadding::same()),
+                               opts({3}, {maxInt}, PoolPadding::explicitPad({1}, {1}), true, true)}) {
+    const MaxPoolingLayer layer("pool", {.pool = o});
+    CHECK(infer(layer, s) == ActivationInfo{Shape{1, 1, 2, 3}, DimFormat("SSCB")});
+    CHECK(infoOf(forwardOf(layer, x)) == infer(layer, s));
+    CHECK(avgPool(x, o).shape() == Shape{1, 1, 2, 3});
+  }
+  // Windows and padding that fit but are far larger than the input.
+  const MaxPoolingLayer wide("wide", {.pool = opts({big, 3}, {1}, PoolPadding::explicitPad({big - 1, 0}, {0, 0}))});
+  CHECK(infer(wide, s) == ActivationInfo{Shape{8, 5, 2, 3}, DimFormat("SSCB")});
+  const MaxPoolingLayer ceil("ceil", {.pool = opts({big}, {big}, PoolPadding::explicitPad({big - 1}, {0}), true, true)});
+  CHECK(infer(ceil, s) == ActivationInfo{Shape{2, 2, 2, 3}, DimFormat("SSCB")});
+  // The padded input.
+  const PoolOptions huge = opts({maxInt}, {1}, PoolPadding::explicitPad({maxInt - 1}, {maxInt - 1}));
+  CHECK_THROWS_WITH_AS(infer(MaxPoolingLayer("huge", {.pool = huge}), s),
+                       doctest::Contains("layer 'huge' (2-D Max Pooling): the padded input (8 + 9223372036854775806 + "
+                                         "9223372036854775806) in pooled dim 1 does not fit in int64"),
+                       Error);
+  CHECK_THROWS_WITH_AS(maxPool(x, huge),
+                       doctest::Contains("maxPool: the padded input (8 + 9223372036854775806 + 9223372036854775806) in "
+                                         "pooled dimension 1 does not fit in int64"),
+                       Error);
 }
