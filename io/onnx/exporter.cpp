@@ -15,38 +15,6 @@ namespace dlcam::onnx {
 
 namespace writer {
 
-Attribute intAttr(std::string name, int64_t value) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::Int;
-  a.i = value;
-  return a;
-}
-
-Attribute floatAttr(std::string name, double value) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::Float;
-  a.f = static_cast<float>(value);
-  return a;
-}
-
-Attribute intsAttr(std::string name, std::vector<int64_t> values) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::Ints;
-  a.ints = std::move(values);
-  return a;
-}
-
-Attribute stringAttr(std::string name, std::string value) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::String;
-  a.s = std::move(value);
-  return a;
-}
-
 std::string GraphState::unique(const std::string& base) {
   std::string name = base;
   for (int k = 2; names.count(name); ++k) name = base + "_" + std::to_string(k);

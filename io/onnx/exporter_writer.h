@@ -14,11 +14,6 @@
 
 namespace dlcam::onnx::writer {
 
-Attribute intAttr(std::string name, int64_t value);
-Attribute floatAttr(std::string name, double value);
-Attribute intsAttr(std::string name, std::vector<int64_t> values);
-Attribute stringAttr(std::string name, std::string value);
-
 // The graph being written: nodes, initializers and the names already used (ONNX values and
 // nodes each need unique names; helper names that collide get "_2", "_3"...).
 struct GraphState {

@@ -134,5 +134,10 @@ std::string serializeTensor(const TensorProto& t);
 // their count must equal the product of dims.
 TensorProto makeTensor(std::string name, std::vector<int64_t> dims, std::span<const float> values);
 TensorProto makeTensor(std::string name, std::vector<int64_t> dims, std::span<const int64_t> values);
+// Attributes for writers (and tests that build models): the name, the type and one value.
+Attribute intAttr(std::string name, int64_t value);
+Attribute floatAttr(std::string name, double value);
+Attribute intsAttr(std::string name, std::vector<int64_t> values);
+Attribute stringAttr(std::string name, std::string value);
 
 }  // namespace dlcam::onnx

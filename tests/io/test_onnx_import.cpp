@@ -262,38 +262,6 @@ TEST_CASE("ONNX import: truncated and corrupted files throw dlcam::Error, never 
 
 namespace {
 
-Attribute intAttr(std::string name, int64_t value) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::Int;
-  a.i = value;
-  return a;
-}
-
-Attribute intsAttr(std::string name, std::vector<int64_t> values) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::Ints;
-  a.ints = std::move(values);
-  return a;
-}
-
-Attribute floatAttr(std::string name, float value) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::Float;
-  a.f = value;
-  return a;
-}
-
-Attribute stringAttr(std::string name, std::string value) {
-  Attribute a;
-  a.name = std::move(name);
-  a.type = AttributeType::String;
-  a.s = std::move(value);
-  return a;
-}
-
 Node withAttrs(Node n, std::vector<Attribute> attributes) {
   n.attributes = std::move(attributes);
   return n;

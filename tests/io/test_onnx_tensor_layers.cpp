@@ -631,27 +631,6 @@ TEST_CASE("ONNX tensor op builders match the ONNX conformance data") {
 
 namespace {
 
-Attribute intAttr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::Int;
-  a.i = v;
-  return a;
-}
-Attribute intsAttr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::Ints;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute stringAttr(const std::string& name, std::string v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttributeType::String;
-  a.s = std::move(v);
-  return a;
-}
 Node makeNode(const std::string& opType, int inputs, std::vector<Attribute> attributes = {}) {
   Node n;
   n.name = "n";
