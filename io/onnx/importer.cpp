@@ -117,11 +117,11 @@ class Importer {
       if (!in.hasShape) fail("ONNX input '", in.name, "' has no shape; pass ImportOptions::inputShape");
       for (size_t k = 0; k < in.dims.size(); ++k) {
         const Dimension& d = in.dims[k];
-        if (d.value >= 0) {
+        if (d.value > 0) {
           shape.push_back(d.value);
           continue;
         }
-        // Open dims: the batch runs at any size and a sequence at any length; every other size
+        // Open dims (symbolic, unknown, or 0, which exporters write for "any"): the batch runs at any size and a sequence at any length; every other size
         // decides weights' fit and output sizes, so it must be known.
         const bool length = k == 2 && in.dims.size() == 3;
         if (k != 0 && !length)
@@ -151,23 +151,28 @@ class Importer {
     if (!in.hasShape) return;
     std::vector<int64_t> file;
     for (const Dimension& d : in.dims) file.push_back(d.value);
-    const std::string fileText = "the file's " + shapeText(file) + " (-1: open)";
+    const std::string fileText = "the file's " + shapeText(file) + " (-1 and 0: open)";
     if (shape.size() != file.size())
       fail("ImportOptions::inputShape ", shapeText(shape), " has rank ", shape.size(), ", but ONNX input '", in.name,
            "' has rank ", file.size(), ": ", fileText);
     for (size_t k = 0; k < file.size(); ++k)
-      if (file[k] >= 0 && file[k] != shape[k])
+      if (file[k] > 0 && file[k] != shape[k])
         fail("ImportOptions::inputShape ", shapeText(shape), " gives dimension ", k, " of ONNX input '", in.name,
              "' size ", shape[k], ", but the file fixes it to ", file[k], ": ", fileText);
   }
 
-  // A node's layer name: its own, or for an unnamed node "<OpType>_<n>", which also avoids
-  // every tensor name of the graph (a named node that clashes is caught in finish()).
+  // A node's layer name: its own, or "<OpType>_<n>" for an unnamed node. Layers and tensors
+  // share one namespace in dlcam (net.layer() takes both), while ONNX keeps node and tensor
+  // names apart: a name that is also a tensor computed elsewhere gets "_2", so that every
+  // tensor name still reaches the layer that computes it.
   std::string uniqueName(const Node& node) {
     const bool generated = node.name.empty();
     std::string base = generated ? node.opType + "_" + std::to_string(++unnamed_[node.opType]) : node.name;
+    auto ownOutput = [&](const std::string& name) {
+      return std::find(node.outputs.begin(), node.outputs.end(), name) != node.outputs.end();
+    };
     auto taken = [&](const std::string& name) {
-      return usedNames_.count(name) || name == inputLayer_->name() || (generated && tensorNames_.count(name));
+      return usedNames_.count(name) || name == inputLayer_->name() || (tensorNames_.count(name) && !ownOutput(name));
     };
     std::string name = base;
     for (int k = 2; taken(name); ++k) name = base + "_" + std::to_string(k);
@@ -306,17 +311,12 @@ class Importer {
     net.add(inputLayer_);
     for (const PendingLayer& p : pending_)
       if (keep.count(p.layer->name())) net.add(p.layer, p.inputs);
-    // Every ONNX tensor name computed by a kept layer reaches that layer. Layers and tensors
-    // share one namespace, so a tensor named like another layer would reach the wrong one.
+    // Every ONNX tensor name computed by a kept layer reaches that layer (uniqueName keeps
+    // layer names off other layers' tensor names).
     for (const auto& [tensor, layer] : producer_) {
       if (!keep.count(layer)) continue;
-      if (!net.contains(tensor)) {
-        net.addAlias(tensor, layer);
-      } else if (net.layer(tensor).name() != layer) {
-        fail("ONNX model: '", tensor, "' names node '", net.layer(tensor).name(), "' and the output of node '", layer,
-             "'; dlcam gives layers and tensors one namespace (net.layer(\"", tensor,
-             "\")), so rename the node or the tensor");
-      }
+      if (!net.contains(tensor)) net.addAlias(tensor, layer);
+      DLCAM_ASSERT(net.layer(tensor).name() == layer, "tensor '" + tensor + "' must reach layer '" + layer + "'");
     }
     // Infer at the file's batch size: ONNX ops may treat the batch as an ordinary axis.
     net.initialize(labelledSize(inputShape_));

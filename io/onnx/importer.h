@@ -5,7 +5,9 @@
 //   Array scores = net.predict(X);   // X: 224×224×3×n "SSCB" (ONNX N×3×224×224 → see layout.h)
 //
 // Each ONNX node becomes a layer named after the node (nodes without a name get
-// "<OpType>_<n>"); each node's output tensor names are aliases of that layer, so
+// "<OpType>_<n>"; a node name that is also a tensor computed by another node gets "_2", as
+// dlcam gives layers and tensors one namespace); each node's output tensor names are aliases
+// of that layer, so
 // net.layer("/layer4/layer4.1/relu_1/Relu_output_0") and net.layer("/layer4/layer4.1/relu_1/Relu")
 // are the same layer. Initializers become learnables (weights) or embedded constants.
 // Shape sub-graphs (Shape, Gather, Concat, Cast… of constants) are computed at load.
@@ -22,7 +24,7 @@
 //     auto_pad SAME_LOWER and a stride > 1, are then refused).
 //   - any other (C, H, W, D…): an error naming the input and the dimension; give the size
 //     with ImportOptions::inputShape (dlcam --input-shape).
-// A negative dim_value is an error. ImportOptions::inputShape must have the file's rank and
+// A dim_value of 0 counts as open (exporters write it for "any"); a negative one is an error. ImportOptions::inputShape must have the file's rank and
 // agree with every dimension the file fixes; it fixes every dimension (a sequence length
 // given there is fixed).
 #pragma once

@@ -1,7 +1,7 @@
 // ONNX builders for the tensor ops: arithmetic with broadcasting, MatMul, Concat, shape ops,
 // Gather, Slice, Pad, reductions, Softmax, LayerNormalization, Cast, Shape, ConstantOfShape,
 // Expand. Most build a layer of io/onnx/tensor_layers.h; where a native dlcam layer computes
-// exactly the same thing (Add of two equal shapes, Concat along C, Softmax over C, a
+// exactly the same thing (Concat along C, Softmax over C, a
 // feature-vector MatMul with constant weights) the native layer is used, so the network reads
 // as MATLAB's would.
 //

@@ -386,6 +386,11 @@ TEST_CASE("ONNX import: open and negative input dimensions, and ImportOptions::i
     Network net = importNetwork(convWith({openDim("N"), fixedDim(2), fixedDim(5), fixedDim(5)}));
     CHECK(net.outputInfo("conv").str() == "5(S) × 5(S) × 3(C) × 1(B)");
   }
+  SUBCASE("a batch written as 0 is open too (exporters write 0 for any)") {
+    Network net = importNetwork(convWith({fixedDim(0), fixedDim(2), fixedDim(5), fixedDim(5)}));
+    CHECK(net.outputInfo("conv").str() == "5(S) × 5(S) × 3(C) × 1(B)");
+    CHECK(contains(importError(convWith({fixedDim(1), fixedDim(2), fixedDim(0), fixedDim(5)})), "leaves dimension 2"));
+  }
   SUBCASE("open H or W must be given") {
     Model m = convWith({openDim("N"), fixedDim(2), openDim("H"), openDim("W")});
     std::string e = importError(m);
@@ -422,11 +427,13 @@ TEST_CASE("ONNX import: open and negative input dimensions, and ImportOptions::i
   }
 }
 
-TEST_CASE("ONNX import: a tensor named like another layer is an error; generated names avoid tensor names") {
+TEST_CASE("ONNX import: every tensor name reaches the layer computing it; clashing node names get _2") {
   SUBCASE("node 'b' and tensor 'b' (the output of node 'a')") {
     Model m = graphOf(tensorInfo("x", {1, 3}), {node("a", "Relu", {"x"}, {"b"}), node("b", "Sigmoid", {"b"}, {"y"})});
-    std::string e = importError(m);
-    CHECK(contains(e, "'b' names node 'b' and the output of node 'a'"));
+    Network net = importNetwork(m);
+    CHECK(&net.layer("b") == &net.layer("a"));  // tensor b is the Relu's output
+    CHECK(net.layer("b_2").type() == "Sigmoid");
+    CHECK(&net.layer("y") == &net.layer("b_2"));
   }
   SUBCASE("an unnamed node does not take the name of another node's output") {
     Model m = graphOf(tensorInfo("x", {1, 3}),
@@ -524,6 +531,7 @@ TEST_CASE("ONNX import: constants computed at load are limited to 2^24 elements"
     std::string e = importError(m);
     CHECK(contains(e, "'e'"));
     CHECK(contains(e, "[4097 4096]"));
+    CHECK(contains(e, "2^24"));
   }
   SUBCASE("Pad of a constant") {
     std::vector<float> one{1};
@@ -532,7 +540,9 @@ TEST_CASE("ONNX import: constants computed at load are limited to 2^24 elements"
                       {node("pad", "Pad", {"c", "p"}, {"z"}), node("add", "Add", {"x", "z"}, {"y"})},
                       {makeTensor("c", {1}, std::span<const float>(one)),
                        makeTensor("p", {2}, std::span<const int64_t>(pads))});
-    CHECK(contains(importError(m), "'pad'"));
+    std::string e = importError(m);
+    CHECK(contains(e, "'pad'"));
+    CHECK(contains(e, "2^24"));
   }
 }
 
