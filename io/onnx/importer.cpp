@@ -1,6 +1,7 @@
 #include "io/onnx/importer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "core/error.h"
@@ -14,13 +15,23 @@ namespace {
 
 constexpr int64_t kMinOpset = 7, kMaxOpset = 17;
 
-// An initializer (or bound input) as an ONNX-order float64 array.
+// An initializer (or bound input) as an ONNX-order array: float32 tensors keep their bytes
+// (one copy, no detour through double: weights are most of a model), every other type
+// becomes float64, exact for the integers of shape arithmetic.
 Value valueOf(const TensorProto& t) {
   if (t.dataType == DataType::String || t.dataType == DataType::Complex64 || t.dataType == DataType::Complex128)
     fail("ONNX tensor '", t.name, "': ", dataTypeName(t.dataType), " tensors are not supported");
+  const Shape flatShape{t.numel()};
+  if (t.dataType == DataType::Float) {
+    if (t.raw.size() != static_cast<size_t>(t.numel()) * sizeof(float))  // parsed files are checked; built models may not be
+      fail("ONNX tensor '", t.name, "': ", t.numel(), " float values declared by dims ", shapeText(t.dims), " but ",
+           t.raw.size(), " bytes stored");
+    Tensor flat = Tensor::empty(flatShape, DType::Float32);
+    if (!t.raw.empty()) std::memcpy(flat.data<float>(), t.raw.data(), t.raw.size());  // ONNX is little-endian, as x86
+    return constantValue(onnxOrderArray(flat, t.dims), t.dataType);
+  }
   std::vector<double> values = t.toDoubles();
-  Tensor flat = Tensor::fromValues(Shape{static_cast<int64_t>(values.size())}, std::span<const double>(values),
-                                   DType::Float64);
+  Tensor flat = Tensor::fromValues(flatShape, std::span<const double>(values), DType::Float64);
   return constantValue(onnxOrderArray(flat, t.dims), t.dataType);
 }
 
@@ -271,7 +282,7 @@ class Importer {
     std::vector<Array> in;
     std::vector<ActivationInfo> infos;
     for (int i : result.inputs) {
-      in.push_back(fromOnnxOrder(context.constant(i)));
+      in.push_back(fromOnnxOrder(Array(context.constant(i).value().to(DType::Float64), context.constant(i).format())));
       infos.push_back(ActivationInfo{in.back().shape(), in.back().format()});
     }
     // Sizes come from the file: check the result's before computing it.

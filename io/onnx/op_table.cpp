@@ -13,7 +13,9 @@ Value constantValue(Array onnxOrder, DataType type) {
   Value v;
   v.shape.assign(onnxOrder.shape().dims().rbegin(), onnxOrder.shape().dims().rend());
   v.type = type;
-  v.constant = Array(onnxOrder.value().to(DType::Float64), DimFormat::unformatted(onnxOrder.rank()));
+  // float32 data stays float32 (weights); everything else is float64.
+  const DType dtype = type == DataType::Float && onnxOrder.dtype() == DType::Float32 ? DType::Float32 : DType::Float64;
+  v.constant = Array(onnxOrder.value().to(dtype), DimFormat::unformatted(onnxOrder.rank()));
   return v;
 }
 
@@ -35,8 +37,8 @@ const Array& NodeContext::constant(int i) const {
 }
 
 std::vector<double> NodeContext::doubles(int i) const {
-  const Array& c = constant(i);
-  const double* p = c.value().data<double>();
+  const Tensor c = constant(i).value().to(DType::Float64);
+  const double* p = c.data<double>();
   return std::vector<double>(p, p + c.numel());
 }
 

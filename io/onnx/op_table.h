@@ -28,7 +28,9 @@ namespace dlcam::onnx {
 struct Value {
   std::vector<int64_t> shape;            // ONNX order (N, C, spatial…)
   DataType type = DataType::Float;
-  Array constant;                        // defined for constants: ONNX order (U…U, dims reversed), float64
+  // Defined for constants: ONNX order (U…U, dims reversed); float32 for float tensors from the
+  // file, float64 for everything else (integers of shape arithmetic stay exact).
+  Array constant;
   bool isConstant() const { return constant.defined(); }
 };
 
@@ -60,7 +62,7 @@ class NodeContext {
   const std::vector<int64_t>& shape(int i) const { return input(i).shape; }
   int rank(int i) const { return static_cast<int>(input(i).shape.size()); }
   bool isConstant(int i) const { return has(i) && input(i).isConstant(); }
-  // A constant input, ONNX order, float64; throws naming the node and input when it is not a
+  // A constant input, ONNX order (float32 or float64, see Value); throws naming the node and input when it is not a
   // constant ("input 1 ('W') must be an initializer or computable at load time").
   const Array& constant(int i) const;
   // A constant input's values, row-major (ONNX order), as integers (rounded toward zero and

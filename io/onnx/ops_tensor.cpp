@@ -237,7 +237,7 @@ BuildResult buildCast(const NodeContext& c) {
   if (c.isConstant(0)) {
     // Folded here rather than by the importer, so that the constant carries its new type.
     const Array& x = c.constant(0);
-    Tensor values = x.value().clone();
+    Tensor values = x.dtype() == DType::Float64 ? x.value().clone() : x.value().to(DType::Float64);
     double* p = values.data<double>();
     for (int64_t i = 0; i < values.numel(); ++i)
       p[i] = isFloatType(to) ? p[i] : to == DataType::Bool ? (p[i] != 0 ? 1.0 : 0.0) : std::trunc(p[i]);
