@@ -70,8 +70,7 @@ std::shared_ptr<InputLayer> inputLayerFor(const std::string& name, const std::ve
 // One layer waiting to join the network.
 struct PendingLayer {
   std::shared_ptr<Layer> layer;
-  std::vector<std::string> inputs;   // layer names
-  std::vector<std::string> aliases;  // ONNX tensor names it produces
+  std::vector<std::string> inputs;  // layer names
 };
 
 class Importer {
@@ -273,7 +272,7 @@ class Importer {
     define(out, v, "node output");
     producer_[out] = result.layer->name();
     info_[out] = info;
-    pending_.push_back(PendingLayer{result.layer, feeds, {out}});
+    pending_.push_back(PendingLayer{result.layer, feeds});
     pendingIndex_[result.layer->name()] = pending_.size() - 1;
   }
 
