@@ -1,7 +1,6 @@
 #include "io/onnx/importer.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 
 #include "core/error.h"
@@ -14,26 +13,6 @@ namespace dlcam::onnx {
 namespace {
 
 constexpr int64_t kMinOpset = 7, kMaxOpset = 17;
-
-// An initializer (or bound input) as an ONNX-order array: float32 tensors keep their bytes
-// (one copy, no detour through double: weights are most of a model), every other type
-// becomes float64, exact for the integers of shape arithmetic.
-Value valueOf(const TensorProto& t) {
-  if (t.dataType == DataType::String || t.dataType == DataType::Complex64 || t.dataType == DataType::Complex128)
-    fail("ONNX tensor '", t.name, "': ", dataTypeName(t.dataType), " tensors are not supported");
-  const Shape flatShape{t.numel()};
-  if (t.dataType == DataType::Float) {
-    if (t.raw.size() != static_cast<size_t>(t.numel()) * sizeof(float))  // parsed files are checked; built models may not be
-      fail("ONNX tensor '", t.name, "': ", t.numel(), " float values declared by dims ", shapeText(t.dims), " but ",
-           t.raw.size(), " bytes stored");
-    Tensor flat = Tensor::empty(flatShape, DType::Float32);
-    if (!t.raw.empty()) std::memcpy(flat.data<float>(), t.raw.data(), t.raw.size());  // ONNX is little-endian, as x86
-    return constantValue(onnxOrderArray(flat, t.dims), t.dataType);
-  }
-  std::vector<double> values = t.toDoubles();
-  Tensor flat = Tensor::fromValues(flatShape, std::span<const double>(values), DType::Float64);
-  return constantValue(onnxOrderArray(flat, t.dims), t.dataType);
-}
 
 // The input layer for the graph's input, chosen by rank (see layout.h).
 std::shared_ptr<InputLayer> inputLayerFor(const std::string& name, const std::vector<int64_t>& shape, bool anyLength) {
@@ -87,11 +66,11 @@ class Importer {
       for (const auto* names : {&node.inputs, &node.outputs}) tensorNames_.insert(names->begin(), names->end());
     for (const ValueInfo& v : g.inputs) tensorNames_.insert(v.name);
     for (const TensorProto& t : g.initializers) tensorNames_.insert(t.name);
-    for (const TensorProto& t : g.initializers) define(t.name, valueOf(t), "initializer");
+    for (const TensorProto& t : g.initializers) define(t.name, constantValue(t), "initializer");
     for (const auto& [name, t] : options_.constantInputs) {
       TensorProto named = t;
       named.name = name;
-      if (!values_.count(name)) define(name, valueOf(named), "bound input");
+      if (!values_.count(name)) define(name, constantValue(named), "bound input");
     }
     addInput();
     for (const Node& node : g.nodes) addNode(node);

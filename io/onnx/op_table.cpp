@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/error.h"
@@ -17,6 +18,23 @@ Value constantValue(Array onnxOrder, DataType type) {
   const DType dtype = type == DataType::Float && onnxOrder.dtype() == DType::Float32 ? DType::Float32 : DType::Float64;
   v.constant = Array(onnxOrder.value().to(dtype), DimFormat::unformatted(onnxOrder.rank()));
   return v;
+}
+
+Value constantValue(const TensorProto& t) {
+  if (t.dataType == DataType::String || t.dataType == DataType::Complex64 || t.dataType == DataType::Complex128)
+    dlcam::fail("ONNX tensor '", t.name, "': ", dataTypeName(t.dataType), " tensors are not supported");
+  const Shape flatShape{t.numel()};
+  if (t.dataType == DataType::Float) {
+    if (t.raw.size() != static_cast<size_t>(t.numel()) * sizeof(float))  // parsed files are checked; built models may not be
+      dlcam::fail("ONNX tensor '", t.name, "': ", t.numel(), " float values declared by dims ", shapeText(t.dims),
+                  " but ", t.raw.size(), " bytes stored");
+    Tensor flat = Tensor::empty(flatShape, DType::Float32);
+    if (!t.raw.empty()) std::memcpy(flat.data<float>(), t.raw.data(), t.raw.size());  // ONNX is little-endian, as x86
+    return constantValue(onnxOrderArray(flat, t.dims), t.dataType);
+  }
+  std::vector<double> values = t.toDoubles();
+  Tensor flat = Tensor::fromValues(flatShape, std::span<const double>(values), DType::Float64);
+  return constantValue(onnxOrderArray(flat, t.dims), t.dataType);
 }
 
 bool NodeContext::has(int i) const {

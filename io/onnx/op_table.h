@@ -36,6 +36,11 @@ struct Value {
 
 // A constant Value from ONNX-order data.
 Value constantValue(Array onnxOrder, DataType type);
+// A constant Value from a tensor of the file (an initializer, a bound input, a Constant
+// node's value): float32 tensors keep their bytes (one copy: weights are most of a model),
+// every other type becomes float64, exact for the integers of shape arithmetic. String and
+// complex tensors are an error naming the tensor.
+Value constantValue(const TensorProto& t);
 
 class NodeContext {
  public:

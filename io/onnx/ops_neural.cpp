@@ -221,28 +221,15 @@ BuildResult buildDropout(const NodeContext& c) {
 
 BuildResult buildConstant(const NodeContext& c) {
   const Node& n = c.node();
-  auto floats = [&](std::vector<int64_t> shape, std::vector<double> values) {
-    std::vector<int64_t> reversed(shape.rbegin(), shape.rend());
-    Tensor t = Tensor::fromValues(Shape(reversed), std::span<const double>(values), DType::Float64);
-    return Array(t, DimFormat::unformatted(static_cast<int>(shape.size())));
-  };
-  if (const Attribute* a = n.find("value")) {
-    const TensorProto& t = a->t;
-    std::vector<double> v = t.toDoubles();
-    return BuildResult::constantOf(constantValue(floats(t.dims, v), t.dataType));
-  }
+  if (const Attribute* a = n.find("value")) return BuildResult::constantOf(constantValue(a->t));
   if (const Attribute* a = n.find("value_float"))
-    return BuildResult::constantOf(constantValue(floats({}, {a->f}), DataType::Float));
+    return BuildResult::constantOf(constantValue(makeTensor("", {}, std::span<const float>(&a->f, 1))));
   if (const Attribute* a = n.find("value_int"))
-    return BuildResult::constantOf(constantValue(floats({}, {static_cast<double>(a->i)}), DataType::Int64));
+    return BuildResult::constantOf(constantValue(makeTensor("", {}, std::span<const int64_t>(&a->i, 1))));
   if (const Attribute* a = n.find("value_floats"))
-    return BuildResult::constantOf(constantValue(
-        floats({static_cast<int64_t>(a->floats.size())}, std::vector<double>(a->floats.begin(), a->floats.end())),
-        DataType::Float));
+    return BuildResult::constantOf(constantValue(makeTensor("", {static_cast<int64_t>(a->floats.size())}, a->floats)));
   if (const Attribute* a = n.find("value_ints"))
-    return BuildResult::constantOf(constantValue(
-        floats({static_cast<int64_t>(a->ints.size())}, std::vector<double>(a->ints.begin(), a->ints.end())),
-        DataType::Int64));
+    return BuildResult::constantOf(constantValue(makeTensor("", {static_cast<int64_t>(a->ints.size())}, a->ints)));
   c.fail("only tensor, float(s) and int(s) values are supported");
 }
 

@@ -68,8 +68,7 @@ BuildResult unaryTensorLayer(const NodeContext& c, Args&&... args) {
 
 // An int64 constant with this ONNX shape, values row-major.
 Value intConstant(const std::vector<int64_t>& values, const std::vector<int64_t>& shape) {
-  Tensor t = Tensor::fromValues(Shape{static_cast<int64_t>(values.size())}, std::span<const int64_t>(values), DType::Float64);
-  return constantValue(onnxOrderArray(t, shape), DataType::Int64);
+  return constantValue(makeTensor("", shape, std::span<const int64_t>(values)));
 }
 
 // Axes from the "axes" attribute (older opsets) or from input `input` (newer ones).
