@@ -95,12 +95,6 @@ std::vector<float> permutedValues(const Tensor& t, const std::vector<int>& order
   return std::vector<float>(v, v + p.numel());
 }
 
-std::vector<int64_t> spatialToOnnx(std::vector<int64_t> values) {
-  if (values.size() >= 2) std::swap(values[0], values[1]);
-  std::reverse(values.begin(), values.end());
-  return values;
-}
-
 }  // namespace writer
 
 namespace {

@@ -81,8 +81,5 @@ bool writeTensorLayer(LayerWriter& w);  // exporter_tensor.cpp
 // an ONNX tensor.
 std::vector<float> permutedValues(const Tensor& t, const std::vector<int>& order = {});
 
-// Per-spatial-dimension values in dlcam's S order → ONNX's order (the inverse of
-// spatialToDlcam).
-std::vector<int64_t> spatialToOnnx(std::vector<int64_t> values);
 
 }  // namespace dlcam::onnx::writer

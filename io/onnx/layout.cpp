@@ -86,6 +86,12 @@ std::vector<int64_t> spatialToDlcam(std::vector<int64_t> values) {
   return values;
 }
 
+std::vector<int64_t> spatialToOnnx(std::vector<int64_t> values) {
+  if (values.size() >= 2) std::swap(values[0], values[1]);
+  std::reverse(values.begin(), values.end());
+  return values;
+}
+
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
   to = std::min(to, shape.size());
   from = std::min(from, to);

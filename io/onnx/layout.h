@@ -44,6 +44,8 @@ Shape labelledSize(const std::vector<int64_t>& onnxShape);
 
 // Per-spatial-dimension values (s1…sk, ONNX order) in dlcam's S order.
 std::vector<int64_t> spatialToDlcam(std::vector<int64_t> values);
+// The inverse: dlcam's S order → ONNX order (the exporter's direction).
+std::vector<int64_t> spatialToOnnx(std::vector<int64_t> values);
 
 // The product of shape[from, to) (1 for an empty range): element counts of ONNX shapes.
 int64_t product(const std::vector<int64_t>& shape, size_t from = 0, size_t to = SIZE_MAX);
