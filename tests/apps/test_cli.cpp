@@ -16,18 +16,14 @@
 #include "io/npy.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/proto.h"
+#include "tests/support/onnx_nets.h"
 
 namespace fs = std::filesystem;
 using namespace dlcam;
 
 namespace {
 
-const char* const kNets[] = {"seq_causal_ln", "conv3d_bn_pool", "grouped_depthwise", "residual_concat_regression",
-                             "mlp_ops"};
-
-fs::path netDir(const std::string& net) {
-  return fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "onnx_nets" / net;
-}
+fs::path netDir(const std::string& net) { return dlcam::test::smallNetsDir() / net; }
 std::string modelPath(const std::string& net) { return (netDir(net) / "model.onnx").string(); }
 std::string inputPath(const std::string& net) { return (netDir(net) / "input.npy").string(); }
 
@@ -145,7 +141,7 @@ std::string writeReluModel(const TempDir& dir,
 }  // namespace
 
 TEST_CASE("dlcam info prints the input shape and every layer of the small nets") {
-  for (const char* name : kNets) {
+  for (const char* name : dlcam::test::kSmallNets) {
     INFO("net: ", name);
     const Result r = run({"info", modelPath(name)});
     CHECK(r.code == 0);

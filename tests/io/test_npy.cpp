@@ -12,6 +12,7 @@
 
 #include "core/tensor.h"
 #include "io/npy.h"
+#include "tests/support/onnx_nets.h"
 
 using namespace dlcam;
 namespace fs = std::filesystem;
@@ -198,7 +199,7 @@ TEST_CASE("readNpy reads the committed ONNX reference data of tools/export_torch
       {"residual_concat_regression", {15, 17, 3, 2}, {1, 2}},
       {"mlp_ops", {10, 3}, {7, 3}},
   };
-  const fs::path root = fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "onnx_nets";
+  const fs::path root = dlcam::test::smallNetsDir();
   for (const Net& net : nets) {
     CAPTURE(net.name);
     Tensor x = readNpy((root / net.name / "input.npy").string());

@@ -30,6 +30,7 @@
 #include "layers/pool_layers.h"
 #include "layers/simple_layers.h"
 #include "tests/support/gradcheck.h"
+#include "tests/support/onnx_nets.h"
 
 namespace fs = std::filesystem;
 using namespace dlcam;
@@ -37,7 +38,6 @@ using dlcam::test::randomArray32;
 
 namespace {
 
-fs::path sourceDir() { return fs::path(__FILE__).parent_path().parent_path().parent_path(); }
 
 fs::path exportPath(const std::string& name) {
   return fs::temp_directory_path() / ("dlcam_export_" + name + "_" + std::to_string(::getpid()) + ".onnx");
@@ -465,24 +465,13 @@ void roundTripImported(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("ONNX export: imported ONNX nets round-trip") {
-  const fs::path root = sourceDir() / "tests" / "fixtures" / "onnx_nets";
-  REQUIRE(fs::is_directory(root));
-  for (const char* name : {"seq_causal_ln", "conv3d_bn_pool", "grouped_depthwise", "residual_concat_regression",
-                           "mlp_ops"})
-    roundTripImported(root / name);
+  REQUIRE(fs::is_directory(test::smallNetsDir()));
+  for (const char* name : test::kSmallNets) roundTripImported(test::smallNetsDir() / name);
 }
 
 TEST_CASE("ONNX export: imported torchvision nets round-trip") {
-  const char* env = std::getenv("DLCAM_TORCH_EXPORTS");
-  const fs::path root = env ? fs::path(env) : sourceDir() / "build" / "torch_exports";
-  if (!fs::is_directory(root / "resnet18")) {
-    if (std::getenv("DLCAM_REQUIRE_TORCH_EXPORTS"))
-      FAIL("no torchvision exports in " << root << "; run tools/export_torch_models.py --set full --out " << root);
-    // ctest reports the test as skipped on this line (tests/CMakeLists.txt).
-    std::cout << "DLCAM_SKIPPED: no torchvision exports in " << root << " (scripts/test.sh generates them)\n";
-    return;
-  }
-  for (const char* name : {"resnet18", "squeezenet1_1", "mobilenet_v2"}) roundTripImported(root / name);
+  if (auto root = test::torchvisionExports())
+    for (const char* name : test::kTorchvisionNets) roundTripImported(*root / name);
 }
 
 TEST_CASE("ONNX export: errors") {

@@ -20,13 +20,12 @@
 #include "io/npy.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/layout.h"
+#include "tests/support/onnx_nets.h"
 
 namespace fs = std::filesystem;
 using namespace dlcam;
 
 namespace {
-
-fs::path sourceDir() { return fs::path(__FILE__).parent_path().parent_path().parent_path(); }
 
 struct Comparison {
   double relativeError = 0;  // max |dlcam − torch| / max |torch|
@@ -84,21 +83,11 @@ void checkNet(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("imported small ONNX nets match PyTorch") {
-  const fs::path root = sourceDir() / "tests" / "fixtures" / "onnx_nets";
-  REQUIRE(fs::is_directory(root));
-  for (const char* name : {"seq_causal_ln", "conv3d_bn_pool", "grouped_depthwise", "residual_concat_regression",
-                           "mlp_ops"})
-    checkNet(root / name);
+  REQUIRE(fs::is_directory(test::smallNetsDir()));
+  for (const char* name : test::kSmallNets) checkNet(test::smallNetsDir() / name);
 }
 
 TEST_CASE("imported torchvision nets match PyTorch") {
-  const char* env = std::getenv("DLCAM_TORCH_EXPORTS");
-  const fs::path root = env ? fs::path(env) : sourceDir() / "build" / "torch_exports";
-  const bool required = std::getenv("DLCAM_REQUIRE_TORCH_EXPORTS") != nullptr;
-  if (!fs::is_directory(root / "resnet18")) {
-    if (required) FAIL("no torchvision exports in " << root << "; run tools/export_torch_models.py --set full --out " << root);
-    std::cout << "DLCAM_SKIPPED: no torchvision exports in " << root << " (scripts/test.sh generates them)\n";
-    return;
-  }
-  for (const char* name : {"resnet18", "squeezenet1_1", "mobilenet_v2"}) checkNet(root / name);
+  if (auto root = test::torchvisionExports())
+    for (const char* name : test::kTorchvisionNets) checkNet(*root / name);
 }
