@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -9,9 +10,12 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/half.h"
+#include "io/atomic_write.h"
 #include "kernels/cpu/layout.h"
 
 namespace dlcam {
@@ -32,7 +36,8 @@ constexpr size_t kGrowthAxisMaxDigits = 21;
 
 enum class Kind { Float, Int, UInt, Bool };
 
-struct NpyType {
+// A dtype the reader takes.
+struct NpyDescr {
   Kind kind;
   int bytes;
   std::string descr;  // as NumPy writes it, for messages
@@ -201,16 +206,16 @@ class HeaderParser {
            "; supported: <f4 <f8 <f2 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1");
 }
 
-NpyType parseDescr(const std::string& path, const std::string& descr) {
+NpyDescr parseDescr(const std::string& path, const std::string& descr) {
   if (descr.size() < 2) unsupportedDtype(path, descr, "");
   char order = descr[0];
   std::string code = descr.substr(1);
   if (code.starts_with('O')) failRead(path, "object arrays (dtype '", descr, "') are not supported");
-  static const std::vector<NpyType> known = {
+  static const std::vector<NpyDescr> known = {
       {Kind::Float, 4, "f4"}, {Kind::Float, 8, "f8"}, {Kind::Float, 2, "f2"}, {Kind::Int, 1, "i1"},
       {Kind::Int, 2, "i2"},   {Kind::Int, 4, "i4"},   {Kind::Int, 8, "i8"},   {Kind::UInt, 1, "u1"},
       {Kind::UInt, 2, "u2"},  {Kind::UInt, 4, "u4"},  {Kind::UInt, 8, "u8"},  {Kind::Bool, 1, "b1"}};
-  for (const NpyType& t : known) {
+  for (const NpyDescr& t : known) {
     if (t.descr != code) continue;
     if (order == '>' && t.bytes > 1)
       failRead(path, "big-endian data (dtype '", descr, "') is not supported; save it little-endian");
@@ -232,7 +237,7 @@ void convertTo(const unsigned char* bytes, int64_t n, float* out) {
 }
 
 // raw holds n values of type t, little-endian; out gets them as float32.
-void convert(const NpyType& t, const unsigned char* raw, int64_t n, float* out) {
+void convert(const NpyDescr& t, const unsigned char* raw, int64_t n, float* out) {
   switch (t.kind) {
     case Kind::Float:
       DLCAM_ASSERT(t.bytes == 2, "float32 and float64 are read directly");
@@ -264,9 +269,115 @@ uint32_t readLittleEndian(const unsigned char* p, int bytes) {
   return v;
 }
 
+// t with its dims in reverse order: t(i0, …, ik) moves to (ik, …, i0).
+Tensor reverseDims(const Tensor& t) {
+  if (t.rank() < 2) return t;
+  std::vector<int> order;
+  for (int d = t.rank() - 1; d >= 0; --d) order.push_back(d);
+  return kernels::cpu::permute(t, order);
+}
+
+// What writeNpy stores for an NpyType.
+struct WriteType {
+  NpyType type;  // never Same
+  std::string descr;
+  std::string name;  // for messages
+  bool integer = false;
+  // Integer types: the range [min, maxPlusOne), both exact doubles (2^63 is, 2^63 - 1 is not).
+  double min = 0, maxPlusOne = 0;
+  std::string range;  // for messages
+};
+
+WriteType writeTypeFor(NpyType type, DType dtype) {
+  switch (type) {
+    case NpyType::Same:
+      return writeTypeFor(dtype == DType::Float64 ? NpyType::Float64 : NpyType::Float32, dtype);
+    case NpyType::Float32:
+      return {type, "<f4", "float32", false, 0, 0, ""};
+    case NpyType::Float64:
+      return {type, "<f8", "float64", false, 0, 0, ""};
+    case NpyType::UInt8:
+      return {type, "|u1", "uint8", true, 0, 256, "0 to 255"};
+    case NpyType::Int32:
+      return {type, "<i4", "int32", true, -std::ldexp(1.0, 31), std::ldexp(1.0, 31), "-2147483648 to 2147483647"};
+    case NpyType::Int64:
+      return {type, "<i8", "int64", true, -std::ldexp(1.0, 63), std::ldexp(1.0, 63),
+              "-9223372036854775808 to 9223372036854775807"};
+  }
+  DLCAM_ASSERT(false, "unknown NpyType ", static_cast<int>(type));
+  return {};
+}
+
+// "(1, 0, 2)": the 0-based subscripts of linear index i in a column-major tensor of this shape.
+std::string subscripts(const Shape& shape, int64_t i) {
+  std::string s = "(";
+  for (int d = 0; d < shape.rank(); ++d) {
+    s += (d ? ", " : "") + std::to_string(i % shape[d]);
+    i /= shape[d];
+  }
+  return s + ")";
+}
+
+// Integer types take values rounded half away from zero (std::round); NaN and values outside
+// the type's range are errors.
+void checkFitsInteger(const std::string& path, const Tensor& t, const WriteType& type) {
+  visitFloat(t.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* values = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const double rounded = std::round(static_cast<double>(values[i]));
+      if (rounded >= type.min && rounded < type.maxPlusOne) continue;  // false for NaN
+      // The shortest text that reads back as the value: 2147483647.5, not 2.14748e+09.
+      char text[64];
+      const auto end = std::to_chars(text, text + sizeof(text), values[i]).ptr;
+      fail("writeNpy: ", path, ": value ", std::string_view(text, static_cast<size_t>(end - text)), " at index ", i,
+           " ", subscripts(t.shape(), i), " does not fit ", type.name,
+           std::isnan(values[i]) ? " (NaN has no integer value)" : " (" + type.range + " after rounding)");
+    }
+  });
+}
+
+// Writes n values in memory order as Out (integers already checked by checkFitsInteger):
+// directly when they are Out already, else through a small buffer, never a converted copy of
+// them all.
+template <typename Out, typename In>
+void writeAs(std::ostream& out, const In* values, int64_t n) {
+  if constexpr (std::is_same_v<Out, In>) {
+    out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(n * sizeof(In)));
+  } else {
+    constexpr int64_t kChunk = 1 << 16;
+    std::vector<Out> buffer(static_cast<size_t>(std::min(n, kChunk)));
+    for (int64_t start = 0; start < n; start += kChunk) {
+      const int64_t len = std::min(kChunk, n - start);
+      for (int64_t i = 0; i < len; ++i) {
+        const In v = values[start + i];
+        buffer[static_cast<size_t>(i)] = static_cast<Out>(std::is_integral_v<Out> ? std::round(v) : v);
+      }
+      out.write(reinterpret_cast<const char*>(buffer.data()), static_cast<std::streamsize>(len * sizeof(Out)));
+    }
+  }
+}
+
+void writeValues(std::ostream& out, const Tensor& data, const WriteType& type) {
+  visitFloat(data.dtype(), [&](auto zero) {
+    using In = decltype(zero);
+    const In* values = data.data<In>();
+    const int64_t n = data.numel();
+    switch (type.type) {
+      case NpyType::Float32: return writeAs<float>(out, values, n);
+      case NpyType::Float64: return writeAs<double>(out, values, n);
+      case NpyType::UInt8: return writeAs<uint8_t>(out, values, n);
+      case NpyType::Int32: return writeAs<int32_t>(out, values, n);
+      case NpyType::Int64: return writeAs<int64_t>(out, values, n);
+      case NpyType::Same: break;
+    }
+    DLCAM_ASSERT(false, "writeValues needs the stored type, not Same");
+  });
+}
+
 }  // namespace
 
-Tensor readNpy(const std::string& path) {
+Tensor readNpy(const std::string& path, NpyIndexing indexing) {
   std::ifstream in(path, std::ios::binary);
   if (!in) failRead(path, "cannot open the file");
   std::error_code ec;
@@ -298,7 +409,7 @@ Tensor readNpy(const std::string& path) {
   if (!in.read(text.data(), headerLen)) failRead(path, "cannot read the ", headerLen, "-byte header");
 
   const Header header = HeaderParser(path, text).parse();
-  const NpyType type = parseDescr(path, header.descr);
+  const NpyDescr type = parseDescr(path, header.descr);
 
   // Check the shape against the bytes present before allocating anything for it.
   // The nonzero dims' product must fit too, even when a zero dim makes numel 0: Shape
@@ -321,8 +432,9 @@ Tensor readNpy(const std::string& path) {
     failRead(path, "data size mismatch: shape ", shapeTuple(header.shape), " of '", type.descr,
              "' needs ", dataBytes, " bytes after the header, the file has ", present);
 
-  // Column-major in the file's own dim order: for C order that is the file's shape reversed
-  // (the final answer); for Fortran order the file's shape, reversed below by a permute.
+  // The bytes are column-major in the file's own dim order for a Fortran-order file, and in
+  // the reversed order for a C-order one. Each indexing wants one of the two; the other is a
+  // permute that reverses every dim.
   std::vector<int64_t> dims = header.shape;
   if (!header.fortranOrder) dims.assign(header.shape.rbegin(), header.shape.rend());
   const bool isDouble = type.kind == Kind::Float && type.bytes == 8;
@@ -338,22 +450,25 @@ Tensor readNpy(const std::string& path) {
     convert(type, raw.data(), numel, t.data<float>());
   }
 
-  if (header.fortranOrder && header.shape.size() > 1) {
-    std::vector<int> order;
-    for (int d = static_cast<int>(dims.size()) - 1; d >= 0; --d) order.push_back(d);
-    t = kernels::cpu::permute(t, order);
-  }
-  return t;
+  const bool wantFileOrder = indexing == NpyIndexing::Same;
+  return wantFileOrder == header.fortranOrder ? t : reverseDims(t);
 }
 
-void writeNpy(const std::string& path, const Tensor& t) {
+void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& options) {
   if (!t.defined()) fail("writeNpy: ", path, ": expected a tensor with a value, got an undefined tensor");
-  const std::vector<int64_t>& dims = t.shape().dims();
+  const WriteType type = writeTypeFor(options.type, t.dtype());
+  // Every value is checked before the file is created, so a failed write leaves nothing behind.
+  if (type.integer) checkFitsInteger(path, t, type);
+
+  // A C-order file of shape (d0, …, dk) holds the column-major dk×…×d0 tensor: t itself for
+  // Reversed, t with its dims reversed for Same.
+  const Tensor data = options.indexing == NpyIndexing::Same ? reverseDims(t) : t;
+  const std::vector<int64_t>& dims = data.shape().dims();
   const std::vector<int64_t> shape(dims.rbegin(), dims.rend());
 
   // Key order, spacing and padding as numpy.lib.format writes them (NumPy 1.24).
-  std::string dict = std::string("{'descr': '") + (t.dtype() == DType::Float64 ? "<f8" : "<f4") +
-                     "', 'fortran_order': False, 'shape': " + shapeTuple(shape) + ", }";
+  std::string dict = std::string("{'descr': '") + type.descr + "', 'fortran_order': False, 'shape': " +
+                     shapeTuple(shape) + ", }";
   if (!shape.empty()) dict.append(kGrowthAxisMaxDigits - std::to_string(shape[0]).size(), ' ');
   const size_t padding = kArrayAlign - (kMagicLen + 4 + dict.size() + 1) % kArrayAlign;
   const size_t headerLen = dict.size() + padding + 1;
@@ -364,22 +479,17 @@ void writeNpy(const std::string& path, const Tensor& t) {
   dict.append(padding, ' ');
   dict += '\n';
 
-  std::string pre(kMagic, kMagicLen);
-  pre += '\x01';
-  pre += '\0';
-  pre += static_cast<char>(headerLen & 0xff);
-  pre += static_cast<char>(headerLen >> 8);
+  std::string header(kMagic, kMagicLen);
+  header += '\x01';
+  header += '\0';
+  header += static_cast<char>(headerLen & 0xff);
+  header += static_cast<char>(headerLen >> 8);
+  header += dict;
 
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) fail("writeNpy: ", path, ": cannot open the file for writing");
-  out.write(pre.data(), static_cast<std::streamsize>(pre.size()));
-  out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-  const auto bytes = static_cast<std::streamsize>(t.numel() * static_cast<int64_t>(sizeOf(t.dtype())));
-  const char* data = t.dtype() == DType::Float64 ? reinterpret_cast<const char*>(t.data<double>())
-                                                 : reinterpret_cast<const char*>(t.data<float>());
-  out.write(data, bytes);
-  out.close();
-  if (!out) fail("writeNpy: ", path, ": writing the file failed");
+  detail::writeFileAtomically(path, "writeNpy", [&](std::ostream& out) {
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    writeValues(out, data, type);
+  });
 }
 
 }  // namespace dlcam

@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -339,4 +342,233 @@ TEST_CASE("readNpy rejects bad files with a one-line message naming the file") {
                npyV1(dictFor("<f4", "(4611686018427387904, 4611686018427387904, 0)", "True"), ""), "too many elements");
   checkRejects("trailing data", npyV1(dictFor("<f4", "(2,)"), f4x3), "data size mismatch");
   checkRejects("half truncated", npyV1(dictFor("<f2", "(7,)"), f4x3), "truncated data");
+}
+
+namespace {
+
+// Bytes from hex digits, spaces ignored: hexBytes("0000803f 01") is 00 00 80 3f 01.
+std::string hexBytes(const std::string& hex) {
+  std::string out, digits;
+  for (char c : hex)
+    if (c != ' ') digits += c;
+  for (size_t i = 0; i + 1 < digits.size(); i += 2) out += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+// A scratch directory unique to this process, to see every file a writer leaves in it.
+struct TempDir {
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / ("dlcam_npy_" + std::to_string(::getpid()) + "_" + name)) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
+    return names;
+  }
+  fs::path path;
+};
+
+Tensor tensorOf(const Shape& shape, const std::vector<double>& values, DType dtype = DType::Float32) {
+  return Tensor::fromValues(shape, std::span<const double>(values), dtype);
+}
+
+}  // namespace
+
+TEST_CASE("writeNpy writes every NpyType as numpy.save does, byte for byte") {
+  // The 2×3 array [[1, -2, 3], [4, 5, -6]] ([[1, 2, 3], [4, 5, 250]] for uint8). numpy.save's
+  // header for shape (2, 3): the dict (59 characters), 58 spaces (20 of them room for the first
+  // dim to grow to 21 digits), '\n': 118 bytes, so that the data starts at byte 128, a multiple
+  // of 64.
+  auto file = [](const std::string& descr, const std::string& dataHex) {
+    const std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2, 3), }";
+    REQUIRE(dict.size() == 59);
+    return std::string("\x93NUMPY\x01\x00\x76\x00", 10) + dict + std::string(58, ' ') + "\n" + hexBytes(dataHex);
+  };
+  const std::string f4 = file("<f4", "0000803f 000000c0 00004040 00008040 0000a040 0000c0c0");
+  const std::string f8 = file("<f8",
+                              "000000000000f03f 00000000000000c0 0000000000000840 "
+                              "0000000000001040 0000000000001440 00000000000018c0");
+  const std::string i4 = file("<i4", "01000000 feffffff 03000000 04000000 05000000 faffffff");
+  const std::string i8 = file("<i8",
+                              "0100000000000000 feffffffffffffff 0300000000000000 "
+                              "0400000000000000 0500000000000000 faffffffffffffff");
+  const std::string u1 = file("|u1", "0102030405fa");
+  REQUIRE(f4.size() == 128 + 24);
+
+  // The same file from either indexing: Same takes the 2×3 tensor t(i, j) = a[i][j], Reversed
+  // the 3×2 tensor holding a's C-order values as its column-major ones.
+  const std::vector<double> same = {1, 4, -2, 5, 3, -6}, reversed = {1, -2, 3, 4, 5, -6};
+  const std::vector<double> sameU = {1, 4, 2, 5, 3, 250}, reversedU = {1, 2, 3, 4, 5, 250};
+  struct Case {
+    NpyType type;
+    const std::string& expected;
+  };
+  const std::vector<Case> cases = {{NpyType::Same, f4},   {NpyType::Float32, f4}, {NpyType::Float64, f8},
+                                   {NpyType::Int32, i4},  {NpyType::Int64, i8},   {NpyType::UInt8, u1}};
+  TempDir dir("types");
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const Case& c : cases) {
+      CAPTURE(dtypeName(dtype));
+      CAPTURE(static_cast<int>(c.type));
+      const bool isU1 = c.type == NpyType::UInt8;
+      const std::string& expected = c.type == NpyType::Same && dtype == DType::Float64 ? f8 : c.expected;
+      const std::string path = dir.file("t.npy");
+      writeNpy(path, tensorOf(Shape{2, 3}, isU1 ? sameU : same, dtype), {NpyIndexing::Same, c.type});
+      CHECK(readBytes(path) == expected);
+      writeNpy(path, tensorOf(Shape{3, 2}, isU1 ? reversedU : reversed, dtype), {NpyIndexing::Reversed, c.type});
+      CHECK(readBytes(path) == expected);
+      CHECK(dir.entries() == std::vector<std::string>{"t.npy"});
+    }
+  }
+}
+
+TEST_CASE("NpyIndexing::Same keeps indices: an h×w×c tensor is an h×w×c NumPy array") {
+  // t(i, j, k) = 100i + 10j + k, 2×3×4.
+  Tensor t = Tensor::empty(Shape{2, 3, 4});
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) t.data<float>()[i + 2 * (j + 3 * k)] = static_cast<float>(100 * i + 10 * j + k);
+  TempFile out("same.npy");
+  writeNpy(out.path, t, {NpyIndexing::Same});
+
+  // The file: shape (2, 3, 4), C order, so a[i][j][k] is float number (i·3 + j)·4 + k after the
+  // 128-byte header.
+  const std::string bytes = readBytes(out.path);
+  CHECK(bytes.find("'shape': (2, 3, 4), }") != std::string::npos);
+  REQUIRE(bytes.size() == 128 + 24 * 4);
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) {
+        float v;
+        std::memcpy(&v, bytes.data() + 128 + 4 * ((i * 3 + j) * 4 + k), 4);
+        CHECK(v == static_cast<float>(100 * i + 10 * j + k));
+      }
+
+  const Tensor back = readNpy(out.path, NpyIndexing::Same);
+  CHECK(back.shape() == Shape{2, 3, 4});
+  for (int64_t L = 0; L < 24; ++L) CHECK(back.at(L) == t.at(L));
+
+  // Read with Reversed, the same file is the 4×3×2 tensor r(k, j, i) = t(i, j, k).
+  const Tensor r = readNpy(out.path, NpyIndexing::Reversed);
+  CHECK(r.shape() == Shape{4, 3, 2});
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k) CHECK(r.at(k + 4 * (j + 3 * i)) == 100 * i + 10 * j + k);
+}
+
+TEST_CASE("readNpy with NpyIndexing::Same gives a C-order and a Fortran-order file the file's shape") {
+  // NumPy's 2×3×4 fixtures: element [i][j][k] (C-order index L) holds (L - 10)·0.1 as float32.
+  for (const char* name : {"f4_c.npy", "f4_f.npy"}) {
+    CAPTURE(name);
+    const Tensor t = readNpy(fixture(name), NpyIndexing::Same);
+    checkShape(t, {2, 3, 4});
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j)
+        for (int k = 0; k < 4; ++k) {
+          const int L = (i * 3 + j) * 4 + k;
+          CHECK(t.at(i + 2 * (j + 3 * k)) == static_cast<double>(static_cast<float>((L - 10) * 0.1)));
+        }
+  }
+  // Ranks 0 and 1 read the same with either indexing.
+  CHECK(readNpy(fixture("scalar_f8.npy"), NpyIndexing::Same).rank() == 0);
+  checkShape(readNpy(fixture("rank1_f4.npy"), NpyIndexing::Same), {5});
+  checkShape(readNpy(fixture("empty_f4_2x0x3.npy"), NpyIndexing::Same), {2, 0, 3});
+}
+
+TEST_CASE("writeNpy rounds to integer types halves away from zero") {
+  // numpy's astype would truncate and np.round rounds halves to even; dlcam rounds as MATLAB's
+  // int32() and uint8() do.
+  struct Case {
+    NpyType type;
+    DType dtype;
+    std::vector<double> in, out;
+  };
+  const std::vector<Case> cases = {
+      {NpyType::Int32, DType::Float32, {0.5, 1.5, 2.5, -0.5, -2.5, 2.4999, -2.5001, -0.4}, {1, 2, 3, -1, -3, 2, -3, 0}},
+      {NpyType::UInt8, DType::Float32, {0.4999, 0.5, 254.5, 255.4, -0.4, 127.5}, {0, 1, 255, 255, 0, 128}},
+      {NpyType::Int32, DType::Float64, {2147483647.4, -2147483648.4, -7.5}, {2147483647, -2147483648.0, -8}},
+      {NpyType::Int64, DType::Float64, {-std::ldexp(1.0, 63), std::ldexp(1.0, 62), 3.5}, {-std::ldexp(1.0, 63), std::ldexp(1.0, 62), 4}},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(static_cast<int>(c.type));
+    TempFile out("round.npy");
+    const int64_t n = static_cast<int64_t>(c.in.size());
+    writeNpy(out.path, tensorOf(Shape{n}, c.in, c.dtype), {NpyIndexing::Reversed, c.type});
+    // readNpy gives float32 for integer files; these integers are exact in float32 or (int32
+    // extremes) rounded the same way on both sides.
+    const Tensor back = readNpy(out.path);
+    REQUIRE(back.numel() == n);
+    for (int64_t i = 0; i < n; ++i) CHECK(back.at(i) == static_cast<double>(static_cast<float>(c.out[static_cast<size_t>(i)])));
+  }
+  // The int32 extremes exactly, from the file's bytes.
+  TempFile out("extremes.npy");
+  writeNpy(out.path, tensorOf(Shape{2}, {2147483647.4, -2147483648.4}, DType::Float64), {NpyIndexing::Same, NpyType::Int32});
+  const std::string bytes = readBytes(out.path);
+  CHECK(bytes.substr(bytes.size() - 8) == hexBytes("ffffff7f 00000080"));
+}
+
+TEST_CASE("writeNpy rejects NaN and out-of-range values for integer types and creates no file") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    NpyType type;
+    DType dtype;
+    double bad;
+    std::string message;  // with the path before it
+  };
+  const std::vector<Case> cases = {
+      {NpyType::UInt8, DType::Float32, 255.5, "value 255.5 at index 3 (1, 1) does not fit uint8 (0 to 255 after rounding)"},
+      {NpyType::UInt8, DType::Float32, -0.5, "value -0.5 at index 3 (1, 1) does not fit uint8"},
+      {NpyType::UInt8, DType::Float32, nan, "value nan at index 3 (1, 1) does not fit uint8 (NaN has no integer value)"},
+      {NpyType::Int32, DType::Float64, 2147483647.5, "value 2147483647.5 at index 3 (1, 1) does not fit int32 (-2147483648 to 2147483647 after rounding)"},
+      {NpyType::Int32, DType::Float64, -2147483648.5, "value -2147483648.5 at index 3 (1, 1) does not fit int32"},
+      {NpyType::Int32, DType::Float32, nan, "value nan at index 3 (1, 1) does not fit int32 (NaN has no integer value)"},
+      {NpyType::Int32, DType::Float32, -inf, "value -inf at index 3 (1, 1) does not fit int32"},
+      {NpyType::Int64, DType::Float64, std::ldexp(1.0, 63), "value 9223372036854775808 at index 3 (1, 1) does not fit int64"},
+      {NpyType::Int64, DType::Float32, inf, "value inf at index 3 (1, 1) does not fit int64"},
+  };
+  TempDir dir("reject");
+  for (const Case& c : cases) {
+    CAPTURE(c.message);
+    std::vector<double> values = {1, 2, 3, 0, 5, 6};
+    values[3] = c.bad;  // t(1, 1) of the 2×3 tensor
+    const std::string path = dir.file("bad.npy");
+    for (NpyIndexing indexing : {NpyIndexing::Same, NpyIndexing::Reversed}) {
+      CHECK_THROWS_WITH_AS(writeNpy(path, tensorOf(Shape{2, 3}, values, c.dtype), {indexing, c.type}),
+                           doctest::Contains(("writeNpy: " + path + ": " + c.message).c_str()), Error);
+      CHECK(dir.entries().empty());
+    }
+  }
+}
+
+TEST_CASE("writeNpy replaces a file in one step and leaves no temporary file") {
+  TempDir dir("atomic");
+  const std::string path = dir.file("x.npy");
+  writeNpy(path, Tensor::full(Shape{4}, 1));
+  writeNpy(path, Tensor::full(Shape{2, 2}, 7), {NpyIndexing::Same, NpyType::UInt8});
+  const Tensor back = readNpy(path, NpyIndexing::Same);
+  checkShape(back, {2, 2});
+  CHECK(back.at(3) == 7);
+  CHECK(dir.entries() == std::vector<std::string>{"x.npy"});
+
+  // The rename over a directory fails: the temporary file is removed, the directory kept.
+  fs::create_directory(dir.path / "taken.npy");
+  CHECK_THROWS_WITH_AS(writeNpy(dir.file("taken.npy"), Tensor::full(Shape{3}, 1)),
+                       doctest::Contains(dir.file("taken.npy").c_str()), Error);
+  std::vector<std::string> entries = dir.entries();
+  std::sort(entries.begin(), entries.end());
+  CHECK(entries == std::vector<std::string>{"taken.npy", "x.npy"});
+  CHECK(fs::is_directory(dir.path / "taken.npy"));
+
+  // A directory that does not exist: an error naming the path, nothing created.
+  const std::string nowhere = dir.file("no/such/dir/y.npy");
+  CHECK_THROWS_WITH_AS(writeNpy(nowhere, Tensor::scalar(1)), doctest::Contains((nowhere + ": cannot create the file").c_str()),
+                       Error);
+  CHECK_FALSE(fs::exists(dir.path / "no"));
 }

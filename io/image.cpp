@@ -1,0 +1,281 @@
+#include "io/image.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string_view>
+
+#include "core/error.h"
+#include "io/atomic_write.h"
+
+// stb is compiled into this file from Debian's headers rather than linked from its libstb.a:
+// the two headers are all that any platform needs (several distributions ship stb as headers
+// only), and with STB_*_STATIC every stb function is local to this file, so an application
+// that embeds its own copy of stb (many libraries do) still links, and a shared libdlcam does
+// not need a position-independent libstb.a. The pragmas keep stb's code out of our warnings
+// when its headers are not in a system include directory.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#define STBI_FAILURE_USERMSG
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace dlcam {
+
+namespace {
+
+std::string readFileBytes(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) fail("readImage: ", path, ": no such file");
+  if (ec) fail("readImage: ", path, ": cannot access the file (", ec.message(), ")");
+  if (fs::is_directory(status)) fail("readImage: ", path, ": is a directory, not an image file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("readImage: ", path, ": cannot open the file (", std::strerror(errno), ")");
+  std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) fail("readImage: ", path, ": reading the file failed");
+  if (bytes.empty()) fail("readImage: ", path, ": the file is empty");
+  return bytes;
+}
+
+// Netpbm gray maps (PGM) and pixmaps (PPM), plain (P2, P3: decimal text) and raw (P5, P6:
+// binary), with 8- or 16-bit samples. stb_image 2.27 reads only the raw ones and takes the low byte of a 16-bit
+// sample (the file's are big-endian), so dlcam reads all four itself. Samples are scaled from
+// 0…maxval to 0…255 and rounded, as the format defines a sample's intensity as value/maxval.
+class PnmReader {
+ public:
+  PnmReader(const std::string& path, std::string_view bytes) : path_(path), bytes_(bytes) {}
+
+  static bool handles(std::string_view bytes) {
+    return bytes.size() >= 2 && bytes[0] == 'P' && std::string_view("2356").find(bytes[1]) != std::string_view::npos;
+  }
+
+  Image read() {
+    const char kind = bytes_[1];
+    const bool plain = kind == '2' || kind == '3';
+    const int64_t channels = kind == '3' || kind == '6' ? 3 : 1;
+    pos_ = 2;
+    if (pos_ < bytes_.size() && !isSpace(bytes_[pos_]) && bytes_[pos_] != '#')
+      malformed("expected whitespace after the magic number");
+    const int64_t width = headerNumber("width", 1, kMaxDimension);
+    const int64_t height = headerNumber("height", 1, kMaxDimension);
+    const int64_t maxval = headerNumber("maxval", 1, 65535);
+    const int64_t samples = height * width * channels;
+
+    if (plain) {
+      // Each sample takes at least one character: checked before allocating for a corrupt size.
+      if (bytes_.size() - pos_ < static_cast<size_t>(samples))
+        truncated(detail::cat(samples, " samples cannot fit in the ", bytes_.size() - pos_, " bytes left"));
+      Image image(height, width, channels);
+      for (int64_t i = 0; i < samples; ++i) {
+        const int64_t value = number("sample", 65535);
+        if (value < 0) truncated(detail::cat("expected ", samples, " samples, found ", i));
+        image.pixels[static_cast<size_t>(i)] = scaled(value, maxval, i);
+      }
+      return image;
+    }
+    // One whitespace character ends the header of a raw file; the samples follow.
+    if (pos_ >= bytes_.size() || !isSpace(bytes_[pos_])) malformed("expected one whitespace character after maxval");
+    ++pos_;
+    const int64_t bytesPerSample = maxval > 255 ? 2 : 1;
+    const auto needed = static_cast<size_t>(samples * bytesPerSample);
+    if (bytes_.size() - pos_ < needed)
+      truncated(detail::cat("the samples need ", needed, " bytes, the file has ", bytes_.size() - pos_));
+    Image image(height, width, channels);
+    const auto* raw = reinterpret_cast<const unsigned char*>(bytes_.data() + pos_);
+    for (int64_t i = 0; i < samples; ++i) {
+      const int64_t value = bytesPerSample == 1 ? raw[i] : raw[2 * i] << 8 | raw[2 * i + 1];  // big-endian
+      image.pixels[static_cast<size_t>(i)] = scaled(value, maxval, i);
+    }
+    return image;
+  }
+
+ private:
+  // stb_image's limit too: larger sizes are corrupt headers, not images.
+  static constexpr int64_t kMaxDimension = 1 << 24;
+
+  static bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+  static bool isDigit(char c) { return c >= '0' && c <= '9'; }
+  std::string kindName() const { return bytes_[1] == '2' || bytes_[1] == '5' ? "PGM" : "PPM"; }
+
+  [[noreturn]] void malformed(const std::string& what) const {
+    fail("readImage: ", path_, ": malformed ", kindName(), " (P", bytes_[1], ") file: ", what, " at byte ", pos_);
+  }
+
+  // Whitespace and '#' comments (to the end of the line) may separate any two numbers.
+  void skipSpaceAndComments() {
+    while (pos_ < bytes_.size()) {
+      if (isSpace(bytes_[pos_])) {
+        ++pos_;
+      } else if (bytes_[pos_] == '#') {
+        while (pos_ < bytes_.size() && bytes_[pos_] != '\n' && bytes_[pos_] != '\r') ++pos_;
+      } else {
+        break;
+      }
+    }
+  }
+
+  // A decimal number after whitespace, or -1 when the text ends first.
+  int64_t number(const std::string& what, int64_t maxValue) {
+    skipSpaceAndComments();
+    if (pos_ >= bytes_.size()) return -1;
+    if (!isDigit(bytes_[pos_])) {
+      const auto c = static_cast<unsigned char>(bytes_[pos_]);
+      malformed("expected the " + what + ", found " +
+                (std::isprint(c) ? "'" + std::string(1, static_cast<char>(c)) + "'" : "byte " + std::to_string(c)));
+    }
+    int64_t value = 0;
+    while (pos_ < bytes_.size() && isDigit(bytes_[pos_])) {
+      value = value * 10 + (bytes_[pos_++] - '0');
+      if (value > maxValue) malformed("the " + what + " is larger than " + std::to_string(maxValue));
+    }
+    return value;
+  }
+
+  int64_t headerNumber(const std::string& what, int64_t minValue, int64_t maxValue) {
+    const int64_t value = number(what, maxValue);
+    if (value < 0) malformed("the file ends before the " + what);
+    if (value < minValue) malformed("the " + what + " must be at least " + std::to_string(minValue));
+    return value;
+  }
+
+  [[noreturn]] void truncated(const std::string& what) const {
+    fail("readImage: ", path_, ": truncated ", kindName(), " file: ", what);
+  }
+
+  uint8_t scaled(int64_t value, int64_t maxval, int64_t index) const {
+    if (value > maxval)
+      fail("readImage: ", path_, ": ", kindName(), " sample ", index, " is ", value, ", above the file's maxval ", maxval);
+    return static_cast<uint8_t>((value * 255 + maxval / 2) / maxval);
+  }
+
+  const std::string& path_;
+  std::string_view bytes_;
+  size_t pos_ = 0;
+};
+
+Image decodeWithStb(const std::string& path, const std::string& bytes) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    fail("readImage: ", path, ": the file has ", bytes.size(), " bytes; stb_image reads at most 2 GB");
+  int width = 0, height = 0, channels = 0;
+  // Channels as stored (0 asks for no conversion); 16-bit samples become 8-bit (stb keeps the
+  // high byte).
+  stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
+                                        &width, &height, &channels, 0);
+  if (!data) fail("readImage: ", path, ": cannot decode the image (stb_image: ", stbi_failure_reason(), ")");
+  const std::unique_ptr<stbi_uc, void (*)(void*)> owner(data, stbi_image_free);
+  Image image(height, width, channels);
+  std::copy_n(data, image.pixels.size(), image.pixels.begin());
+  return image;
+}
+
+// ITU-R BT.601 luma (0.299, 0.587, 0.114) in stb's 8-bit fixed point, so that a gray image
+// from dlcam matches one that stb converts itself.
+uint8_t luma(uint8_t r, uint8_t g, uint8_t b) { return static_cast<uint8_t>((r * 77 + g * 150 + b * 29) >> 8); }
+
+// stb_image's channel conversions, done here for every format so that they are the same for
+// all of them (stb's JPEG decoder, asked for gray, returns the JPEG's own luma instead).
+Image convertChannels(Image in, int64_t channels) {
+  if (channels == in.channels) return in;
+  Image out(in.height, in.width, channels);
+  const bool color = in.channels >= 3, alpha = in.channels == 2 || in.channels == 4;
+  const int64_t pixels = in.height * in.width;
+  for (int64_t i = 0; i < pixels; ++i) {
+    const uint8_t* p = in.pixels.data() + i * in.channels;
+    uint8_t* q = out.pixels.data() + i * channels;
+    const uint8_t gray = color ? luma(p[0], p[1], p[2]) : p[0];
+    const uint8_t opacity = alpha ? p[in.channels - 1] : 255;
+    if (channels <= 2) {
+      q[0] = gray;
+    } else {
+      for (int k = 0; k < 3; ++k) q[k] = color ? p[k] : gray;
+    }
+    if (channels == 2 || channels == 4) q[channels - 1] = opacity;
+  }
+  return out;
+}
+
+}  // namespace
+
+Image::Image(int64_t height, int64_t width, int64_t channels)
+    : height(height), width(width), channels(channels), pixels(static_cast<size_t>(height * width * channels), 0) {
+  if (height < 0 || width < 0 || channels < 1 || channels > 4)
+    fail("Image: a ", height, "×", width, " image with ", channels, " channels is not valid (channels 1…4)");
+}
+
+Image readImage(const std::string& path, int channels) {
+  if (channels < 0 || channels > 4)
+    fail("readImage: ", path, ": channels must be 0 (as stored) or 1 to 4, got ", channels);
+  const std::string bytes = readFileBytes(path);
+  if (bytes.starts_with("P1") || bytes.starts_with("P4"))
+    fail("readImage: ", path, ": PBM bitmaps (P1, P4) are not supported; save the image as PGM or PNG");
+  Image image = PnmReader::handles(bytes) ? PnmReader(path, bytes).read() : decodeWithStb(path, bytes);
+  return channels == 0 ? image : convertChannels(std::move(image), channels);
+}
+
+void writePng(const std::string& path, const Image& image) {
+  const int64_t h = image.height, w = image.width, c = image.channels;
+  if (c < 1 || c > 4) fail("writePng: ", path, ": a PNG has 1 to 4 channels, got ", c);
+  if (h < 1 || w < 1) fail("writePng: ", path, ": the image is empty (", h, "×", w, " pixels)");
+  if (h > INT_MAX || w > INT_MAX / c) fail("writePng: ", path, ": a ", h, "×", w, " image is too large for a PNG");
+  if (image.pixels.size() != static_cast<size_t>(h * w * c))
+    fail("writePng: ", path, ": a ", h, "×", w, "×", c, " image needs ", h * w * c, " pixel values, it holds ",
+         image.pixels.size());
+
+  std::string png;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  if (!stbi_write_png_to_func(append, &png, static_cast<int>(w), static_cast<int>(h), static_cast<int>(c),
+                              image.pixels.data(), static_cast<int>(w * c)))
+    fail("writePng: ", path, ": encoding the PNG failed (out of memory)");
+  detail::writeFileAtomically(path, "writePng", [&](std::ostream& out) {
+    out.write(png.data(), static_cast<std::streamsize>(png.size()));
+  });
+}
+
+Tensor imageToTensor(const Image& image) {
+  Tensor t(Shape{image.height, image.width, image.channels});
+  float* out = t.data<float>();
+  for (int64_t c = 0; c < image.channels; ++c)
+    for (int64_t x = 0; x < image.width; ++x)
+      for (int64_t y = 0; y < image.height; ++y)
+        out[y + image.height * (x + image.width * c)] = image.at(y, x, c);
+  return t;
+}
+
+Image tensorToImage(const Tensor& hwc) {
+  if (hwc.rank() != 2 && hwc.rank() != 3)
+    fail("tensorToImage: expected an h×w or h×w×c tensor, got ", hwc.shape().str());
+  const int64_t channels = hwc.rank() == 3 ? hwc.shape()[2] : 1;
+  if (channels < 1 || channels > 4) fail("tensorToImage: an image has 1 to 4 channels, got ", hwc.shape().str());
+  Image image(hwc.shape()[0], hwc.shape()[1], channels);
+  Tensor t = hwc.to(DType::Float64);
+  const double* in = t.data<double>();
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t x = 0; x < image.width; ++x)
+      for (int64_t y = 0; y < image.height; ++y) {
+        double v = in[y + image.height * (x + image.width * c)];
+        image.at(y, x, c) = std::isnan(v) ? 0 : static_cast<uint8_t>(std::clamp(std::round(v), 0.0, 255.0));
+      }
+  return image;
+}
+
+}  // namespace dlcam

@@ -1,0 +1,60 @@
+// Image files: reading PNG, JPEG, BMP, PGM/PPM (and the other formats stb_image reads) and
+// writing PNG, with Debian's stb (libstb-dev).
+//
+//   Image img = readImage("dog.jpg");          // as stored: 1 (gray), 2, 3 (RGB) or 4 channels
+//   Image rgb = readImage("dog.jpg", 3);        // converted to RGB (gray is replicated)
+//   Tensor x = imageToTensor(rgb);              // h×w×3 float32, values 0…255 (MATLAB single(imread(...)))
+//   writePng("out.png", tensorToImage(x));
+//
+// Pixels are 8-bit. An Image is interleaved and row-major (pixel (y, x), channel c is
+// pixels[(y·width + x)·channels + c]), as image files and stb hold them; a Tensor is
+// column-major h×w×c, as MATLAB holds an image.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace dlcam {
+
+struct Image {
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t channels = 0;         // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+  std::vector<uint8_t> pixels;  // height·width·channels, interleaved, row-major
+
+  Image() = default;
+  // A black image (all zeros) of this size.
+  Image(int64_t height, int64_t width, int64_t channels);
+  uint8_t& at(int64_t y, int64_t x, int64_t c) { return pixels[static_cast<size_t>((y * width + x) * channels + c)]; }
+  uint8_t at(int64_t y, int64_t x, int64_t c) const { return pixels[static_cast<size_t>((y * width + x) * channels + c)]; }
+};
+
+// Reads an image file. channels 0 keeps the file's channels; 1…4 converts, the same way for
+// every format: RGB to gray uses stb's weights (77·R + 150·G + 29·B) / 256, rounded down; gray
+// is replicated to RGB; alpha is dropped, or set to 255 when added. A palette image reads as RGB
+// (RGBA with transparency). 16-bit PNG samples keep their high byte (stb's 8-bit conversion).
+// PGM/PPM files, plain (P2, P3) and raw (P5, P6), 8- or 16-bit, are read by dlcam itself (stb
+// reads neither the plain ones nor 16-bit raw ones correctly): samples are scaled from
+// 0…maxval to 0…255 and rounded. Throws dlcam::Error, one line naming the path, when the file
+// is missing ("no such file"), empty or unreadable, when stb cannot decode it (with stb's
+// reason), for a malformed or truncated PGM/PPM, or when channels is outside 0…4.
+Image readImage(const std::string& path, int channels = 0);
+
+// Writes an 8-bit PNG (1…4 channels: gray, gray+alpha, RGB, RGBA). The file appears complete or
+// not at all: it is written to a temporary file beside `path` and renamed, replacing any file
+// there; on failure no file is left behind. Throws dlcam::Error naming the path when the image
+// is empty or inconsistent (pixels.size() != height·width·channels) or the file cannot be
+// written.
+void writePng(const std::string& path, const Image& image);
+
+// h×w×c float32 tensor (column-major), values 0…255.
+Tensor imageToTensor(const Image& image);
+// The inverse for a rank-2 (h×w, gray) or rank-3 (h×w×c, c in 1…4) tensor of any dtype: values
+// are rounded to the nearest integer and clamped to 0…255 (NaN becomes 0). Throws dlcam::Error
+// for other ranks or channel counts.
+Image tensorToImage(const Tensor& hwc);
+
+}  // namespace dlcam
