@@ -143,11 +143,46 @@ void Network::initialize() {
   // Sizes flow from the input layer's declaration (or the example input size).
   for (Node& node : nodes_) {
     std::vector<ActivationInfo> in;
-    if (auto* input = dynamic_cast<const InputLayer*>(node.layer.get())) in.push_back(exampleInfo(*input));
+    if (auto* input = dynamic_cast<const InputLayer*>(node.layer.get()))
+      in.push_back(exampleInfo(*input, exampleInput_));
     for (size_t i : node.inputs) in.push_back(nodes_[i].output);
     node.output = node.layer->inferOutput(in);
   }
   initialized_ = true;
+  if (!classNames_.empty()) checkClassNames(classNames_);
+}
+
+std::vector<ActivationInfo> Network::inferActivations(const Shape& inputSize) const {
+  requireInitialized("inferActivations");
+  std::vector<ActivationInfo> infos(nodes_.size());
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    std::vector<ActivationInfo> in;
+    if (auto* input = dynamic_cast<const InputLayer*>(nodes_[k].layer.get()))
+      in.push_back(exampleInfo(*input, inputSize));
+    for (size_t i : nodes_[k].inputs) in.push_back(infos[i]);
+    infos[k] = nodes_[k].layer->inferOutput(in);
+  }
+  return infos;
+}
+
+void Network::setClassNames(std::vector<std::string> names) {
+  if (initialized_) checkClassNames(names);
+  classNames_ = std::move(names);
+}
+
+void Network::checkClassNames(const std::vector<std::string>& names) const {
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) fail("Network::setClassNames: class name ", i, " is empty");
+    auto [it, fresh] = seen.emplace(names[i], i);
+    if (!fresh) fail("Network::setClassNames: class name '", names[i], "' is given twice (classes ", it->second, " and ", i, ")");
+  }
+  const ActivationInfo& out = nodes_[output_].output;
+  int c = out.format.find('C');
+  int64_t channels = c < 0 ? 0 : out.size[c];
+  if (names.empty() || channels == static_cast<int64_t>(names.size())) return;
+  fail("Network::setClassNames: ", names.size(), " class names for output layer '", nodes_[output_].layer->name(),
+       "' with ", c < 0 ? "no channel dimension (" + out.str() + ")" : std::to_string(channels) + " channels");
 }
 
 void Network::initialize(const Shape& inputSize) {
@@ -155,18 +190,18 @@ void Network::initialize(const Shape& inputSize) {
   initialize();
 }
 
-ActivationInfo Network::exampleInfo(const InputLayer& input) const {
+ActivationInfo Network::exampleInfo(const InputLayer& input, const Shape& inputSize) const {
   ActivationInfo declared = input.inputInfo();
-  if (exampleInput_.rank() == 0) return declared;
+  if (inputSize.rank() == 0) return declared;
   const std::string& labels = declared.format.str();
-  bool fits = exampleInput_.rank() == declared.size.rank();
+  bool fits = inputSize.rank() == declared.size.rank();
   for (int d = 0; fits && d < declared.size.rank(); ++d)
     fits = labels[static_cast<size_t>(d)] == 'B' || labels[static_cast<size_t>(d)] == 'T' ||
-           exampleInput_[d] == declared.size[d];
+           inputSize[d] == declared.size[d];
   if (!fits)
-    fail("Network::initialize: input size ", exampleInput_.str(), " does not fit input layer '", input.name(), "' (",
+    fail("Network: input size ", inputSize.str(), " does not fit input layer '", input.name(), "' (",
          declared.str(), "; only B and T may differ)");
-  return ActivationInfo{exampleInput_, declared.format};
+  return ActivationInfo{inputSize, declared.format};
 }
 
 void Network::requireInitialized(const char* what) const {

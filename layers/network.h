@@ -95,6 +95,19 @@ class Network {
 
   int64_t numLearnables() const;
 
+  // The activation of every layer, in execution order, for an input of `inputSize` (in the
+  // input layer's format; only B, and T for sequences of any length, may differ from the
+  // declaration). Computed from sizes alone, as initialize() does; the network is unchanged.
+  std::vector<ActivationInfo> inferActivations(const Shape& inputSize) const;
+
+  // Class names, one per channel of the output, in class-index order (MATLAB: the classes a
+  // classification network was trained with). Empty unless set. gradCAM and the `dlcam`
+  // command resolve class labels through them. Throws dlcam::Error when the network is
+  // initialized and its output's channel count differs from the number of names, or a name is
+  // empty or repeated.
+  void setClassNames(std::vector<std::string> names);
+  const std::vector<std::string>& classNames() const { return classNames_; }
+
   // The layer table, like MATLAB's net.Layers / analyzeNetwork: index, name, type,
   // activation size and format, learnables.
   std::string summary() const;
@@ -108,7 +121,8 @@ class Network {
   };
   size_t indexOf(const std::string& nameOrAlias) const;
   void requireInitialized(const char* what) const;
-  ActivationInfo exampleInfo(const InputLayer& input) const;
+  ActivationInfo exampleInfo(const InputLayer& input, const Shape& inputSize) const;
+  void checkClassNames(const std::vector<std::string>& names) const;
 
   std::vector<Node> nodes_;
   std::map<std::string, std::string> aliases_;  // alias -> layer name
@@ -116,6 +130,7 @@ class Network {
   size_t input_ = 0, output_ = 0;
   bool initialized_ = false;
   Shape exampleInput_;  // rank 0: the input layer's declared input
+  std::vector<std::string> classNames_;
 };
 
 std::ostream& operator<<(std::ostream& out, const Network& net);

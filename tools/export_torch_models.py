@@ -221,7 +221,11 @@ def randomize_norms(model):
                 m.bias.normal_(0.0, 0.2)
 
 
-def export(name, spec, out_dir):
+def build(name, spec=None):
+    """The net `name` as export() writes it: (model, x), the seeded model (random weights,
+    randomized norms, eval mode, float32) and its float32 input in the model's own layout.
+    tools/gradcam_reference.py rebuilds the nets with it."""
+    spec = spec or SETS["all"][name]
     # One seed per net, from its name: a net's files do not depend on which others are exported.
     seed = zlib.crc32(name.encode())
     torch.manual_seed(seed)
@@ -231,7 +235,11 @@ def export(name, spec, out_dir):
     randomize_norms(model)
     model.eval()
     x = torch.randn(*spec.shape)
+    return model, x
 
+
+def export(name, spec, out_dir):
+    model, x = build(name, spec)
     with torch.no_grad():
         y32 = model(x)
         y64 = model.double()(x.double())  # model is a throwaway: converting it in place is fine
