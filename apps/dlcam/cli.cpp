@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
+#include <limits>
 #include <new>
+#include <numeric>
 #include <ostream>
 #include <sstream>
 
@@ -49,21 +51,6 @@ size_t editDistance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-// " (did you mean 'x'?)" when one candidate is close to `given`, else "".
-std::string suggestion(const std::string& given, const std::vector<std::string>& candidates,
-                       const std::string& prefix = "") {
-  std::string best;
-  size_t bestDistance = 3;
-  for (const std::string& c : candidates) {
-    const size_t d = editDistance(given, c);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return best.empty() ? "" : " (did you mean '" + prefix + best + "'?)";
-}
-
 std::string optionLabel(const OptionSpec& o) {
   std::string label = o.shortName ? std::string("-") + o.shortName + ", " : "    ";
   label += "--" + o.name;
@@ -99,8 +86,43 @@ std::optional<std::string> ParsedArgs::value(const std::string& option) const {
   return it->second;
 }
 
+std::vector<std::string> ParsedArgs::all(const std::string& option) const {
+  std::vector<std::string> items;
+  for (const auto& [name, text] : given) {
+    if (name != option) continue;
+    const std::vector<std::string> parts = splitCommas(text);
+    items.insert(items.end(), parts.begin(), parts.end());
+  }
+  return items;
+}
+
+std::vector<std::string> splitCommas(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    items.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+std::string didYouMean(const std::string& given, const std::vector<std::string>& candidates,
+                       const std::string& prefix) {
+  std::string best;
+  size_t bestDistance = 3;
+  for (const std::string& c : candidates) {
+    const size_t d = editDistance(given, c);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + prefix + best + "'?)";
+}
+
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table = {infoCommand(), predictCommand()};
+  static const std::vector<Command> table = {infoCommand(), predictCommand(), explainCommand()};
   return table;
 }
 
@@ -141,7 +163,7 @@ std::string commandHelp(const Command& command) {
 std::string mainHelp() {
   std::ostringstream out;
   out << "usage: dlcam COMMAND [arguments] [options]\n\n"
-         "Inspect and run ONNX networks with dlcam.\n\nCommands:\n";
+         "Inspect, run and explain ONNX networks with dlcam.\n\nCommands:\n";
   std::vector<std::pair<std::string, std::string>> rows;
   for (const Command& c : commands()) rows.emplace_back(c.name, c.summary);
   rows.emplace_back("help", "Show the help of a command: dlcam help COMMAND");
@@ -168,6 +190,7 @@ ParsedArgs parseArgs(const Command& command, std::span<const std::string> args) 
       value = args[++i];
     }
     parsed.values[spec.name] = *value;
+    parsed.given.emplace_back(spec.name, *value);
   };
 
   bool optionsEnded = false;
@@ -186,7 +209,7 @@ ParsedArgs parseArgs(const Command& command, std::span<const std::string> args) 
       if (spec == specs.end()) {
         std::vector<std::string> names;
         for (const OptionSpec& o : specs) names.push_back(o.name);
-        throw UsageError("unknown option '--" + name + "' for '" + command.name + "'" + suggestion(name, names, "--"));
+        throw UsageError("unknown option '--" + name + "' for '" + command.name + "'" + didYouMean(name, names, "--"));
       }
       set(*spec, "--" + name, value, i);
     } else {
@@ -269,19 +292,40 @@ std::string millisText(double ms) {
   return s.str();
 }
 
-LoadedModel loadModel(const std::string& path, const onnx::ImportOptions& options) {
+LoadedModel readModel(const std::string& path) {
   Stopwatch clock;
   requireFile(path, "ONNX model");
   LoadedModel loaded;
   loaded.path = path;
   loaded.model = onnx::loadModel(path);
+  loaded.loadMs = clock.ms();
+  return loaded;
+}
+
+void importModel(LoadedModel& loaded, const onnx::ImportOptions& options) {
+  Stopwatch clock;
   try {
     loaded.net = onnx::importNetwork(loaded.model, options);
   } catch (const Error& e) {
-    fail("cannot import ONNX model '", path, "': ", e.what());
+    fail("cannot import ONNX model '", loaded.path, "': ", e.what());
   }
-  loaded.loadMs = clock.ms();
+  loaded.loadMs += clock.ms();
+}
+
+LoadedModel loadModel(const std::string& path, const onnx::ImportOptions& options) {
+  LoadedModel loaded = readModel(path);
+  importModel(loaded, options);
   return loaded;
+}
+
+const onnx::ValueInfo& declaredInput(const LoadedModel& loaded) {
+  const onnx::Graph& g = loaded.model.graph;
+  for (const onnx::ValueInfo& v : g.inputs) {
+    const bool initializer = std::any_of(g.initializers.begin(), g.initializers.end(),
+                                         [&](const onnx::TensorProto& t) { return t.name == v.name; });
+    if (!initializer) return v;
+  }
+  fail("ONNX model '", loaded.path, "' declares no input");
 }
 
 std::vector<int64_t> expectedInputShape(const Network& net) {
@@ -312,44 +356,74 @@ std::string shapeText(const std::vector<int64_t>& shape) {
   return text;
 }
 
-ModelInput readModelInput(const std::string& path, const Network& net) {
-  requireFile(path, "input");
-  const Tensor t = readNpy(path).to(DType::Float32);
-  const std::vector<int64_t> fileShape(t.shape().dims().rbegin(), t.shape().dims().rend());
+std::optional<ModelInput> toModelInput(const Tensor& onnxOrder, const Network& net) {
   const std::vector<int64_t> expected = expectedInputShape(net);
-
   ModelInput input;
-  input.onnxShape = fileShape;
-  if (fileShape.size() + 1 == expected.size()) {
+  input.onnxShape.assign(onnxOrder.shape().dims().rbegin(), onnxOrder.shape().dims().rend());
+  if (input.onnxShape.size() + 1 == expected.size()) {
     input.onnxShape.insert(input.onnxShape.begin(), 1);
     input.batchAdded = true;
   }
-  bool fits = input.onnxShape.size() == expected.size();
-  for (size_t d = 0; fits && d < expected.size(); ++d)
-    fits = expected[d] < 0 || expected[d] == input.onnxShape[d];
-  if (!fits) {
+  if (input.onnxShape.size() != expected.size()) return std::nullopt;
+  for (size_t d = 0; d < expected.size(); ++d)
+    if (expected[d] >= 0 && expected[d] != input.onnxShape[d]) return std::nullopt;
+  input.x = onnx::fromOnnxOrder(onnx::onnxOrderArray(onnxOrder.to(DType::Float32), input.onnxShape));
+  return input;
+}
+
+std::string describeShape(const std::vector<int64_t>& shape) {
+  const std::string names = onnxDimNames(shape.size());
+  return shapeText(shape) + (names.empty() ? "" : " (" + names + ")");
+}
+
+ModelInput readModelInput(const std::string& path, const Network& net) {
+  requireFile(path, "input");
+  const Tensor t = readNpy(path);
+  std::optional<ModelInput> input = toModelInput(t, net);
+  if (!input) {
+    const std::vector<int64_t> fileShape(t.shape().dims().rbegin(), t.shape().dims().rend());
+    const std::vector<int64_t> expected = expectedInputShape(net);
     std::vector<int64_t> withoutBatch(expected.begin() + (expected.empty() ? 0 : 1), expected.end());
     fail("input '", path, "' has shape ", shapeText(fileShape), ", but the network's input layer '",
          net.inputLayer().name(), "' takes ", shapeText(expected), " (", onnxDimNames(expected.size()),
          ", any N) or ", shapeText(withoutBatch), " (a batch of 1)");
   }
-  input.x = onnx::fromOnnxOrder(onnx::onnxOrderArray(t, input.onnxShape));
-  return input;
+  return *input;
 }
 
-std::vector<std::string> readLabels(const std::string& path) {
-  requireFile(path, "labels file");
-  std::ifstream in(path);
-  if (!in) fail("cannot open labels file '", path, "'");
-  std::vector<std::string> labels;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels.push_back(line);
-  }
-  if (in.bad()) fail("cannot read labels file '", path, "'");
-  while (!labels.empty() && labels.back().empty()) labels.pop_back();
-  if (labels.empty()) fail("labels file '", path, "' holds no labels");
-  return labels;
+bool isClassification(const Array& y) {
+  const DimFormat& f = y.format();
+  if (f.find('C') < 0) return false;
+  for (int d = 0; d < y.rank(); ++d)
+    if (f[d] != 'C' && f[d] != 'B' && y.size(d) != 1) return false;
+  return true;
+}
+
+std::vector<std::vector<double>> classScores(const Array& y) {
+  const int c = y.format().find('C'), b = y.format().find('B');
+  const int64_t classes = y.size(c), observations = b >= 0 ? y.size(b) : 1;
+  const int64_t classStride = y.shape().stride(c), observationStride = b >= 0 ? y.shape().stride(b) : 0;
+  const Tensor v = y.value().to(DType::Float64);
+  const double* data = v.data<double>();
+  std::vector<std::vector<double>> scores(static_cast<size_t>(observations));
+  for (int64_t n = 0; n < observations; ++n)
+    for (int64_t k = 0; k < classes; ++k)
+      scores[static_cast<size_t>(n)].push_back(data[k * classStride + n * observationStride]);
+  return scores;
+}
+
+std::vector<size_t> rankClasses(const std::vector<double>& scores) {
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  auto key = [&](size_t i) { return std::isnan(scores[i]) ? -std::numeric_limits<double>::infinity() : scores[i]; };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
+  return order;
+}
+
+std::string scoreText(double v) {
+  std::ostringstream s;
+  s << std::setprecision(6) << v;
+  return s.str();
 }
 
 }  // namespace cli
@@ -380,13 +454,13 @@ int runDlcam(std::vector<std::string> args, std::ostream& out, std::ostream& err
       }
       if (args.size() > 2) throw UsageError("'help' takes one command name");
       const Command* c = findCommand(args[1]);
-      if (!c) throw UsageError("unknown command '" + args[1] + "'" + suggestion(args[1], names));
+      if (!c) throw UsageError("unknown command '" + args[1] + "'" + didYouMean(args[1], names));
       out << commandHelp(*c);
       return 0;
     }
     if (first.starts_with("-")) throw UsageError("unknown option '" + first + "' (options follow the command)");
     command = findCommand(first);
-    if (!command) throw UsageError("unknown command '" + first + "'" + suggestion(first, names));
+    if (!command) throw UsageError("unknown command '" + first + "'" + didYouMean(first, names));
     const ParsedArgs parsed = parseArgs(*command, std::span<const std::string>(args).subspan(1));
     if (parsed.has("help")) {
       out << commandHelp(*command);

@@ -21,6 +21,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/array.h"
@@ -56,14 +57,19 @@ struct PositionalSpec {
 
 // The parsed command line of one subcommand. Options may come in any order, before, between
 // or after the positional arguments; "--" ends the options. A repeated option keeps its last
-// value.
+// value in `values`; `given` keeps every value, for options that may be repeated
+// (--class 3 --class 5).
 struct ParsedArgs {
   std::vector<std::string> positionals;
-  std::map<std::string, std::string> values;  // options with a value, by long name
+  std::map<std::string, std::string> values;  // options with a value, by long name: the last one
+  std::vector<std::pair<std::string, std::string>> given;  // every (option, value), in order
   std::vector<std::string> flags;             // flags given, by long name
 
   bool has(const std::string& option) const;  // a flag or an option with a value
   std::optional<std::string> value(const std::string& option) const;
+  // Every value given to `option`, in order; each value is also split at commas
+  // (--class 3 --class 5,7 → {"3", "5", "7"}). Empty when the option is not given.
+  std::vector<std::string> all(const std::string& option) const;
 };
 
 struct Command {
@@ -94,8 +100,13 @@ std::string versionText();
 // for an unknown option, a missing option value, a value given to a flag, or a wrong number of
 // positional arguments (unless --help is given, which needs none).
 ParsedArgs parseArgs(const Command& command, std::span<const std::string> args);
+// "3,5,7" → {"3", "5", "7"}; "" → {""}.
+std::vector<std::string> splitCommas(const std::string& text);
 // An option's value as a positive integer; throws UsageError naming the option and the text.
 int64_t positiveInt(const std::string& option, const std::string& text);
+// " (did you mean 'x'?)" when one candidate is close to `given` (a few edits away), else "".
+std::string didYouMean(const std::string& given, const std::vector<std::string>& candidates,
+                       const std::string& prefix = "");
 
 // --input-shape N,C,H,W: the model input's ONNX shape, for models whose file leaves spatial
 // dimensions symbolic (the importer refuses those without it). The commands that load a
@@ -128,6 +139,14 @@ struct LoadedModel {
 };
 // Throws dlcam::Error naming the path when the file is missing or not an importable model.
 LoadedModel loadModel(const std::string& path, const onnx::ImportOptions& options = {});
+// The two steps of loadModel, for a command that looks at the file's input before it chooses
+// the import options: readModel reads and parses the file (net stays empty), importModel
+// builds the network.
+LoadedModel readModel(const std::string& path);
+void importModel(LoadedModel& loaded, const onnx::ImportOptions& options);
+// The model's input as the file declares it: the first graph input that is not an
+// initializer. Throws dlcam::Error naming the path when there is none.
+const onnx::ValueInfo& declaredInput(const LoadedModel& loaded);
 
 // The ONNX shape the network's input layer takes, with -1 for the dimensions that may vary
 // (the batch, and a sequence's length when the model leaves it open).
@@ -136,6 +155,8 @@ std::vector<int64_t> expectedInputShape(const Network& net);
 std::string onnxDimNames(size_t rank);
 // "2×4×33×29"; -1 prints as "any".
 std::string shapeText(const std::vector<int64_t>& shape);
+// "2×4×33×29 (N×C×H×W)": shapeText with the ONNX names of the dimensions.
+std::string describeShape(const std::vector<int64_t>& shape);
 
 // An input given in the model's own layout (ONNX order: N×C×H×W...), checked against the
 // network and labelled for it.
@@ -148,14 +169,23 @@ struct ModelInput {
 // dimension fewer than the model's input gets a leading batch of 1. Throws dlcam::Error naming
 // the file, the network's input layer and both shapes when the shape does not fit.
 ModelInput readModelInput(const std::string& path, const Network& net);
+// The same for a tensor read with NpyIndexing::Reversed (ONNX order); nullopt when its shape
+// does not fit the network's input.
+std::optional<ModelInput> toModelInput(const Tensor& onnxOrder, const Network& net);
 
-// Reads a labels file: one label per line ('\r' and trailing empty lines dropped). Throws
-// dlcam::Error naming the path when it cannot be read or holds no labels.
-std::vector<std::string> readLabels(const std::string& path);
+// A classification output: a C dimension and, besides B, only singleton dimensions.
+bool isClassification(const Array& y);
+// The scores of a classification output: one vector of C scores per observation.
+std::vector<std::vector<double>> classScores(const Array& y);
+// Class indices by descending score (NaN last, ties by index).
+std::vector<size_t> rankClasses(const std::vector<double>& scores);
+// A score or statistic for a table: 6 significant digits ("0.260174").
+std::string scoreText(double v);
 
 // The subcommands, one per cmd_<name>.cpp; commands() lists them.
 Command infoCommand();
 Command predictCommand();
+Command explainCommand();
 
 }  // namespace cli
 }  // namespace dlcam

@@ -2,6 +2,8 @@
 #include <ostream>
 
 #include "apps/dlcam/cli.h"
+#include "core/error.h"
+#include "gradcam/gradcam.h"
 #include "io/onnx/proto.h"
 
 namespace dlcam::cli {
@@ -31,6 +33,20 @@ bool isInitializer(const onnx::Graph& g, const std::string& name) {
   return false;
 }
 
+// The layers `dlcam explain` (gradCAM) uses by default, or why it has none.
+std::string gradCamLines(const Network& net) {
+  GradCamLayers layers;
+  try {
+    layers = defaultGradCamLayers(net);
+  } catch (const Error& e) {
+    std::string why = e.what();
+    if (why.starts_with("gradCAM: ")) why.erase(0, 9);
+    return "gradcam:   no default layers: " + why + "\n";
+  }
+  return "gradcam:   feature layer '" + layers.featureLayer + "' " + net.outputInfo(layers.featureLayer).str() +
+         "\n           reduction layer '" + layers.reductionLayer + "'\n";
+}
+
 int runInfo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   const LoadedModel loaded = loadModel(args.positionals[0], importOptions(args));
   if (args.has("verbose"))
@@ -48,6 +64,7 @@ int runInfo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   const std::vector<int64_t> one(accepted.begin() + 1, accepted.end());
   out << "accepts:   " << shapeText(accepted) << ", or " << shapeText(one) << " for one observation\n";
   for (const onnx::ValueInfo& v : m.graph.outputs) out << "output:    " << valueLine(v) << "\n";
+  out << gradCamLines(loaded.net);
   out << "\n" << loaded.net.summary();
   return 0;
 }
@@ -57,12 +74,14 @@ int runInfo(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 Command infoCommand() {
   Command c;
   c.name = "info";
-  c.summary = "Show an ONNX model's input, output and layers";
+  c.summary = "Show an ONNX model's input, output, layers and default Grad-CAM layers";
   c.description =
       "Loads an ONNX model, builds the dlcam network from it and prints the file's producer\n"
       "and opset, its input and output (ONNX shapes; symbolic dimensions by name), the input\n"
-      "shapes 'dlcam predict' accepts, and the network's layer table with activation sizes\n"
-      "(dlcam's labelled layout: S spatial, C channel, B batch, T time).\n"
+      "shapes 'dlcam predict' accepts, the layers 'dlcam explain' uses by default (the\n"
+      "Grad-CAM feature layer with its activation size, and the reduction layer) or why there\n"
+      "are none, and the network's layer table with activation sizes (dlcam's labelled\n"
+      "layout: S spatial, C channel, B batch, T time).\n"
       "\n"
       "A model whose input leaves its spatial dimensions symbolic needs --input-shape:\n"
       "the input's ONNX shape, comma-separated (N,C,H,W: --input-shape 1,3,224,224). It fills\n"

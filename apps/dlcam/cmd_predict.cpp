@@ -1,15 +1,14 @@
 // dlcam predict MODEL INPUT.npy: runs a model on an input in the model's own layout.
 #include <algorithm>
 #include <cmath>
-#include <iomanip>
 #include <limits>
-#include <numeric>
 #include <optional>
 #include <ostream>
-#include <sstream>
 
 #include "apps/dlcam/cli.h"
+#include "apps/dlcam/json.h"
 #include "core/error.h"
+#include "io/labels.h"
 #include "io/npy.h"
 #include "io/onnx/layout.h"
 
@@ -21,59 +20,16 @@ constexpr int64_t kDefaultTop = 5;
 // Outputs up to this size are printed in full besides their statistics.
 constexpr int64_t kPrintAllLimit = 16;
 
-std::string describeShape(const std::vector<int64_t>& shape) {
-  const std::string names = onnxDimNames(shape.size());
-  return shapeText(shape) + (names.empty() ? "" : " (" + names + ")");
-}
-
-std::string number(double v) {
-  std::ostringstream s;
-  s << std::setprecision(6) << v;
-  return s.str();
-}
-
-// A classification output: a C dimension and, besides B, only singleton dimensions.
-bool isClassification(const Array& y) {
-  const DimFormat& f = y.format();
-  if (f.find('C') < 0) return false;
-  for (int d = 0; d < y.rank(); ++d)
-    if (f[d] != 'C' && f[d] != 'B' && y.size(d) != 1) return false;
-  return true;
-}
-
-// The scores of a classification output: one vector of C scores per observation.
-std::vector<std::vector<double>> classScores(const Array& y) {
-  const int c = y.format().find('C'), b = y.format().find('B');
-  const int64_t classes = y.size(c), observations = b >= 0 ? y.size(b) : 1;
-  const int64_t classStride = y.shape().stride(c), observationStride = b >= 0 ? y.shape().stride(b) : 0;
-  const Tensor v = y.value().to(DType::Float64);
-  const double* data = v.data<double>();
-  std::vector<std::vector<double>> scores(static_cast<size_t>(observations));
-  for (int64_t n = 0; n < observations; ++n)
-    for (int64_t k = 0; k < classes; ++k)
-      scores[static_cast<size_t>(n)].push_back(data[k * classStride + n * observationStride]);
-  return scores;
-}
-
 // The k largest scores of each observation, largest first; NaN ranks last, ties by index.
-void printTop(std::ostream& out, const Array& y, int64_t k, const std::vector<std::string>& labels,
-              const std::string& labelsPath) {
-  const auto scores = classScores(y);
-  const size_t classes = scores.empty() ? static_cast<size_t>(y.size(y.format().find('C'))) : scores[0].size();
-  if (!labels.empty() && labels.size() != classes)
-    fail("labels file '", labelsPath, "' has ", labels.size(), " labels, but the output has ", classes, " classes");
-  const size_t shown = std::min(static_cast<size_t>(k), classes);
+void printTop(std::ostream& out, const std::vector<std::vector<double>>& scores, int64_t k,
+              const std::vector<std::string>& labels) {
   for (size_t n = 0; n < scores.size(); ++n) {
-    const std::vector<double>& s = scores[n];
-    std::vector<size_t> order(classes);
-    std::iota(order.begin(), order.end(), size_t{0});
-    auto key = [&](size_t i) { return std::isnan(s[i]) ? -std::numeric_limits<double>::infinity() : s[i]; };
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) > key(b); });
-
+    const std::vector<size_t> order = rankClasses(scores[n]);
+    const size_t shown = std::min(static_cast<size_t>(k), order.size());
     std::vector<std::vector<std::string>> rows = {{"rank", "class", "score"}};
     if (!labels.empty()) rows[0].push_back("label");
     for (size_t r = 0; r < shown; ++r) {
-      rows.push_back({std::to_string(r + 1), std::to_string(order[r]), number(s[order[r]])});
+      rows.push_back({std::to_string(r + 1), std::to_string(order[r]), scoreText(scores[n][order[r]])});
       if (!labels.empty()) rows.back().push_back(labels[order[r]]);
     }
     std::vector<size_t> width(rows[0].size(), 0);
@@ -90,41 +46,115 @@ void printTop(std::ostream& out, const Array& y, int64_t k, const std::vector<st
   }
 }
 
-void printStatistics(std::ostream& out, const Tensor& onnxOrder) {
-  const Tensor v = onnxOrder.to(DType::Float64);
+// Min, max and mean of an output, NaN left out and counted.
+struct Statistics {
+  double min = 0, max = 0, mean = 0;
+  int64_t counted = 0, nans = 0;
+};
+
+Statistics statistics(const Tensor& values) {
+  const Tensor v = values.to(DType::Float64);
   const double* data = v.data<double>();
+  Statistics s;
   double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
-  int64_t nans = 0;
   for (int64_t i = 0; i < v.numel(); ++i) {
     if (std::isnan(data[i])) {
-      ++nans;
+      ++s.nans;
       continue;
     }
     lo = std::min(lo, data[i]);
     hi = std::max(hi, data[i]);
     sum += data[i];
   }
-  const int64_t counted = v.numel() - nans;
-  if (counted > 0)
-    out << "min " << number(lo) << "  max " << number(hi) << "  mean " << number(sum / static_cast<double>(counted));
+  s.counted = v.numel() - s.nans;
+  if (s.counted > 0) {
+    s.min = lo;
+    s.max = hi;
+    s.mean = sum / static_cast<double>(s.counted);
+  }
+  return s;
+}
+
+// The output's values row-major, as NumPy prints them; only for outputs of at most
+// kPrintAllLimit values (empty otherwise).
+std::vector<double> smallOutputValues(const Tensor& onnxOrder) {
+  if (onnxOrder.numel() == 0 || onnxOrder.numel() > kPrintAllLimit) return {};
+  const Tensor v = onnxOrder.to(DType::Float64);
+  return std::vector<double>(v.data<double>(), v.data<double>() + v.numel());
+}
+
+void printStatistics(std::ostream& out, const Tensor& onnxOrder) {
+  const Statistics s = statistics(onnxOrder);
+  if (s.counted > 0)
+    out << "min " << scoreText(s.min) << "  max " << scoreText(s.max) << "  mean " << scoreText(s.mean);
   else
     out << "no values";
-  if (nans > 0) out << "  (" << nans << " NaN left out)";
+  if (s.nans > 0) out << "  (" << s.nans << " NaN left out)";
   out << "\n";
-  if (v.numel() > 0 && v.numel() <= kPrintAllLimit) {
-    out << "values:";  // row-major, as NumPy prints them
-    for (int64_t i = 0; i < v.numel(); ++i) out << " " << number(data[i]);
+  const std::vector<double> values = smallOutputValues(onnxOrder);
+  if (!values.empty()) {
+    out << "values:";
+    for (double v : values) out << " " << scoreText(v);
     out << "\n";
   }
 }
 
+Json predictJson(const std::string& model, const std::string& inputPath, const ModelInput& input,
+                 const std::vector<int64_t>& outShape, const std::optional<std::string>& save, const Array& y,
+                 const std::vector<std::vector<double>>& scores, int64_t k, const std::vector<std::string>& labels) {
+  Json j = Json::object();
+  j.set("model", model);
+  Json in = Json::object();
+  in.set("file", inputPath);
+  in.set("shape", Json::array(input.onnxShape));
+  in.set("dims", onnxDimNames(input.onnxShape.size()));
+  in.set("batchAdded", input.batchAdded);
+  j.set("input", std::move(in));
+  Json outJ = Json::object();
+  outJ.set("shape", Json::array(outShape));
+  outJ.set("dims", onnxDimNames(outShape.size()));
+  j.set("output", std::move(outJ));
+  j.set("saved", save ? Json(*save) : Json());
+  if (!scores.empty()) {
+    Json observations = Json::array();
+    for (size_t n = 0; n < scores.size(); ++n) {
+      const std::vector<size_t> order = rankClasses(scores[n]);
+      Json top = Json::array();
+      for (size_t r = 0; r < std::min(static_cast<size_t>(k), order.size()); ++r) {
+        Json entry = Json::object();
+        entry.set("class", order[r]);
+        entry.set("label", labels.empty() ? Json() : Json(labels[order[r]]));
+        entry.set("score", scores[n][order[r]]);
+        top.push(std::move(entry));
+      }
+      Json o = Json::object();
+      o.set("observation", n);
+      o.set("top", std::move(top));
+      observations.push(std::move(o));
+    }
+    j.set("observations", std::move(observations));
+  } else {
+    const Tensor onnxValues = onnx::toOnnxOrder(y).value();
+    const Statistics s = statistics(onnxValues);
+    Json st = Json::object();
+    st.set("min", s.counted ? Json(s.min) : Json());
+    st.set("max", s.counted ? Json(s.max) : Json());
+    st.set("mean", s.counted ? Json(s.mean) : Json());
+    st.set("nan", s.nans);
+    j.set("statistics", std::move(st));
+    const std::vector<double> values = smallOutputValues(onnxValues);
+    if (!values.empty()) j.set("values", Json::array(values));
+  }
+  return j;
+}
+
 int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
-  const bool verbose = args.has("verbose");
+  const bool verbose = args.has("verbose"), json = args.has("json");
   std::optional<int64_t> top;
   if (auto text = args.value("top")) top = positiveInt("top", *text);
   const std::optional<std::string> save = args.value("save-output");
   const std::optional<std::string> labelsPath = args.value("labels");
-  const std::vector<std::string> labels = labelsPath ? readLabels(*labelsPath) : std::vector<std::string>{};
+  const std::vector<std::string> labels = labelsPath ? readClassNames(*labelsPath) : std::vector<std::string>{};
 
   const LoadedModel loaded = loadModel(args.positionals[0], importOptions(args));
   if (verbose) err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
@@ -136,21 +166,32 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 
   const Array onnxY = onnx::toOnnxOrder(y);
   const std::vector<int64_t> outShape(onnxY.shape().dims().rbegin(), onnxY.shape().dims().rend());
+  const bool classification = isClassification(y);
+  // The score table: asked for, or the default view of a classification output (always in
+  // JSON, in text unless the output is only saved).
+  const bool table = top || labelsPath || (classification && y.size(y.format().find('C')) > 1 && (json || !save));
+  if (table && !classification)
+    fail("--top and --labels need class scores along C (an N×C output); the output is ", describeShape(outShape));
+  const std::vector<std::vector<double>> scores = table ? classScores(y) : std::vector<std::vector<double>>{};
+  const size_t classes = static_cast<size_t>(classification ? y.size(y.format().find('C')) : 0);
+  if (!labels.empty() && labels.size() != classes)
+    fail("labels file '", *labelsPath, "' has ", labels.size(), " labels, but the output has ", classes, " classes");
+
+  if (save) writeNpy(*save, onnxY.value());
+  if (json) {
+    out << predictJson(loaded.path, args.positionals[1], input, outShape, save, y, scores, top.value_or(kDefaultTop),
+                       labels)
+               .dump()
+        << "\n";
+    return 0;
+  }
   out << "input:   " << describeShape(input.onnxShape) << (input.batchAdded ? ", a batch of 1 added" : "") << "\n";
   out << "output:  " << describeShape(outShape) << "\n";
-  if (save) {
-    writeNpy(*save, onnxY.value());
-    out << "saved:   " << *save << "\n";
-  }
-
-  const bool classification = isClassification(y);
-  if (top || labelsPath || (!save && classification && y.size(y.format().find('C')) > 1)) {
-    if (!classification)
-      fail("--top and --labels need class scores along C (an N×C output); the output is ", describeShape(outShape));
-    printTop(out, y, top.value_or(kDefaultTop), labels, labelsPath.value_or(""));
-  } else if (!save) {
+  if (save) out << "saved:   " << *save << "\n";
+  if (table)
+    printTop(out, scores, top.value_or(kDefaultTop), labels);
+  else if (!save)
     printStatistics(out, onnxY.value());
-  }
   return 0;
 }
 
@@ -170,6 +211,11 @@ Command predictCommand() {
       "PyTorch) or labels. Without --top and --save-output it lists the top 5 of a\n"
       "classification output (N×C) and otherwise the output's min, max and mean.\n"
       "\n"
+      "With --json the same is printed as one JSON object: the input and output shapes, the\n"
+      "file saved (or null) and, for a classification output, the top K classes of each\n"
+      "observation (class index, label or null, score; K is 5 by default), else the output's\n"
+      "statistics (min, max, mean, NaN count) and its values when it has at most 16.\n"
+      "\n"
       "A model whose input leaves its spatial dimensions symbolic needs --input-shape:\n"
       "the input's ONNX shape, comma-separated (N,C,H,W: --input-shape 1,3,224,224). It fills\n"
       "in the file's symbolic dimensions (the fixed ones must agree); INPUT.npy must then have\n"
@@ -179,6 +225,7 @@ Command predictCommand() {
       {"save-output", 0, "OUT.npy", "Write the raw output as float32 .npy, in ONNX layout"},
       {"top", 'k', "K", "List the K largest scores of each observation (default 5)"},
       {"labels", 0, "FILE", "Class names, one per line (line 1 names class 0)"},
+      {"json", 0, "", "Print the result as one JSON object"},
       inputShapeOption(),
   };
   c.run = runPredict;

@@ -7,15 +7,18 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "apps/dlcam/cli.h"
+#include "apps/dlcam/json.h"
+#include "core/error.h"
+#include "gradcam/gradcam.h"
 #include "io/npy.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/proto.h"
+#include "tests/apps/cli_test_util.h"
 #include "tests/support/onnx_nets.h"
 
 namespace fs = std::filesystem;
@@ -23,38 +26,8 @@ using namespace dlcam;
 
 namespace {
 
-fs::path netDir(const std::string& net) { return dlcam::test::smallNetsDir() / net; }
-std::string modelPath(const std::string& net) { return (netDir(net) / "model.onnx").string(); }
-std::string inputPath(const std::string& net) { return (netDir(net) / "input.npy").string(); }
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Result r;
-  r.code = runDlcam(std::move(args), out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
-
-// A fresh directory under the system's temp dir, removed with everything in it at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device seed;
-    path = fs::temp_directory_path() / ("dlcam_cli_test_" + std::to_string(seed()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using namespace dlcam::test::cli;
+using dlcam::cli::jsonNumber;
 
 // ONNX dims of a .npy tensor (readNpy reverses them).
 std::vector<int64_t> onnxDims(const Tensor& t) { return {t.shape().dims().rbegin(), t.shape().dims().rend()}; }
@@ -114,30 +87,6 @@ std::vector<std::vector<int64_t>> listedTop(const std::string& text) {
   return top;
 }
 
-// A one-node ONNX model: y = Relu(x), x of ONNX shape 1×2×3×3 (an output with no classes), or
-// of the dims given (symbolic ones by name).
-std::string writeReluModel(const TempDir& dir,
-                           const std::vector<onnx::Dimension>& dims = {{1, ""}, {2, ""}, {3, ""}, {3, ""}}) {
-  onnx::Model m;
-  m.irVersion = 8;
-  m.producerName = "dlcam-test";
-  m.opsets = {{"", 13}};
-  onnx::Node relu;
-  relu.name = "relu";
-  relu.opType = "Relu";
-  relu.inputs = {"x"};
-  relu.outputs = {"y"};
-  m.graph.name = "relu_graph";
-  m.graph.nodes = {relu};
-  onnx::ValueInfo x{"x", onnx::DataType::Float, true, dims};
-  onnx::ValueInfo y{"y", onnx::DataType::Float, true, dims};
-  m.graph.inputs = {x};
-  m.graph.outputs = {y};
-  const std::string path = dir.file("relu.onnx");
-  onnx::saveModel(m, path);
-  return path;
-}
-
 }  // namespace
 
 TEST_CASE("dlcam info prints the input shape and every layer of the small nets") {
@@ -160,6 +109,26 @@ TEST_CASE("dlcam info prints the input shape and every layer of the small nets")
       INFO("layer: ", net.layer(k).name());
       CHECK(r.out.find(net.layer(k).name()) != std::string::npos);
     }
+  }
+}
+
+TEST_CASE("dlcam info shows the layers Grad-CAM uses by default, or why there are none") {
+  for (const char* name : dlcam::test::kSmallNets) {
+    INFO("net: ", name);
+    const Result r = run({"info", modelPath(name)});
+    REQUIRE(r.code == 0);
+    const Network net = onnx::importNetwork(modelPath(name));
+    if (std::string(name) == "mlp_ops") {
+      // A feature-input model: no spatial or time dimensions to map.
+      CHECK_THROWS_AS(defaultGradCamLayers(net), Error);
+      CHECK(r.out.find("gradcam:   no default layers: ") != std::string::npos);
+      CHECK(r.out.find("Feature Input") != std::string::npos);
+      continue;
+    }
+    const GradCamLayers layers = defaultGradCamLayers(net);
+    CHECK(r.out.find("gradcam:   feature layer '" + layers.featureLayer + "' " +
+                     net.outputInfo(layers.featureLayer).str() + "\n") != std::string::npos);
+    CHECK(r.out.find("           reduction layer '" + layers.reductionLayer + "'\n") != std::string::npos);
   }
 }
 
@@ -243,6 +212,60 @@ TEST_CASE("dlcam predict --labels names the classes") {
   const Result bad = run({"predict", modelPath("mlp_ops"), inputPath("mlp_ops"), "--labels", dir.file("short.txt")});
   CHECK(bad.code == 1);
   CHECK(bad.err.find("has 2 labels, but the output has " + std::to_string(classes) + " classes") != std::string::npos);
+}
+
+TEST_CASE("dlcam predict --json prints one object with the shapes and the top classes") {
+  TempDir dir;
+  const Tensor expected = readNpy((netDir("grouped_depthwise") / "output.npy").string());
+  const int64_t classes = onnxDims(expected)[1];
+  {
+    std::ofstream labels(dir.file("labels.txt"));
+    for (int64_t c = 0; c < classes; ++c) labels << "name \"" << c << "\"\n";  // quotes must be escaped
+  }
+  const Result r = run({"predict", modelPath("grouped_depthwise"), inputPath("grouped_depthwise"), "--json", "--top",
+                        "2", "--labels", dir.file("labels.txt")});
+  REQUIRE(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.starts_with("{\n"));
+  CHECK(r.out.ends_with("}\n"));
+  CHECK(r.out.find("\"model\": \"" + modelPath("grouped_depthwise") + "\"") != std::string::npos);
+  CHECK(r.out.find("\"shape\": [2, 4, 33, 29]") != std::string::npos);
+  CHECK(r.out.find("\"dims\": \"N×C×H×W\"") != std::string::npos);
+  CHECK(r.out.find("\"batchAdded\": false") != std::string::npos);
+  CHECK(r.out.find("\"shape\": [2, " + std::to_string(classes) + "]") != std::string::npos);
+  CHECK(r.out.find("\"saved\": null") != std::string::npos);
+  // Each observation's top 2, largest first, with the label and the score.
+  const auto top = expectedTop(expected, 2);
+  const Tensor scores = expected.to(DType::Float64);
+  size_t at = 0;
+  for (size_t n = 0; n < top.size(); ++n) {
+    at = r.out.find("\"observation\": " + std::to_string(n), at);
+    REQUIRE(at != std::string::npos);
+    for (int64_t cls : top[n]) {
+      at = r.out.find("\"class\": " + std::to_string(cls) + ",", at);
+      REQUIRE(at != std::string::npos);
+      const size_t label = r.out.find("\"label\": \"name \\\"" + std::to_string(cls) + "\\\"\"", at);
+      CHECK(label != std::string::npos);
+      const size_t score = r.out.find("\"score\": ", at);
+      REQUIRE(score != std::string::npos);
+      const double value = std::stod(r.out.substr(score + 9));
+      CHECK(value == doctest::Approx(scores.data<double>()[static_cast<int64_t>(n) * classes + cls]).epsilon(1e-5));
+    }
+  }
+  CHECK(r.out.find("\"statistics\"") == std::string::npos);
+
+  // A regression output (N×1): statistics and the values instead of classes.
+  const Result reg = run({"predict", modelPath("residual_concat_regression"), inputPath("residual_concat_regression"),
+                          "--json", "--save-output", dir.file("out.npy")});
+  REQUIRE(reg.code == 0);
+  CHECK(reg.out.find("\"saved\": \"" + dir.file("out.npy") + "\"") != std::string::npos);
+  CHECK(reg.out.find("\"statistics\": {") != std::string::npos);
+  CHECK(reg.out.find("\"nan\": 0") != std::string::npos);
+  const Tensor regression = readNpy(dir.file("out.npy"));
+  REQUIRE(regression.numel() == 2);
+  CHECK(reg.out.find("\"values\": [" + jsonNumber(regression.data<float>()[0]) + ", " +
+                     jsonNumber(regression.data<float>()[1]) + "]") != std::string::npos);
+  CHECK(reg.out.find("\"observations\"") == std::string::npos);
 }
 
 TEST_CASE("dlcam predict gives an input without its batch dimension a batch of 1") {
@@ -452,4 +475,59 @@ TEST_CASE("dlcam predict --verbose prints timings on stderr only") {
   CHECK(r.err.find("dlcam: loaded '") == 0);
   CHECK(r.err.find("dlcam: predict on 3×10 took ") != std::string::npos);
   CHECK(r.out.find(" ms") == std::string::npos);
+}
+
+TEST_CASE("dlcam options: a repeated option keeps its last value and all of them in order") {
+  const cli::Command& explain = *cli::findCommand("explain");
+  const std::vector<std::string> words = {"m.onnx", "--class", "3", "x.npy", "--class=5,7", "--label", "cat"};
+  const cli::ParsedArgs args = cli::parseArgs(explain, words);
+  CHECK(args.positionals == std::vector<std::string>{"m.onnx", "x.npy"});
+  CHECK(args.value("class") == "5,7");
+  CHECK(args.all("class") == std::vector<std::string>{"3", "5", "7"});
+  CHECK(args.all("label") == std::vector<std::string>{"cat"});
+  CHECK(args.all("out").empty());
+  CHECK(cli::splitCommas("") == std::vector<std::string>{""});
+  CHECK(cli::splitCommas("a,,b") == std::vector<std::string>{"a", "", "b"});
+}
+
+TEST_CASE("dlcam JSON: strings are escaped, numbers read back, NaN is null") {
+  using cli::Json;
+  CHECK(cli::jsonString("a\"b\\c/d") == "\"a\\\"b\\\\c/d\"");
+  CHECK(cli::jsonString("tab\tline\nret\r\x01\x1f") == "\"tab\\tline\\nret\\r\\u0001\\u001f\"");
+  CHECK(cli::jsonString("×ü") == "\"×ü\"");  // UTF-8 passes through
+  CHECK(jsonNumber(NAN) == "null");
+  CHECK(jsonNumber(INFINITY) == "null");
+  CHECK(jsonNumber(-INFINITY) == "null");
+  CHECK(jsonNumber(3) == "3");
+  CHECK(jsonNumber(-0.5) == "-0.5");
+  // A float32 value prints as the float it is; a double with all the digits it needs.
+  CHECK(jsonNumber(0.1f) == "0.1");
+  CHECK(jsonNumber(1.0 / 3.0) == "0.3333333333333333");
+  CHECK(std::stod(jsonNumber(1.0 / 3.0)) == 1.0 / 3.0);
+  CHECK(std::stof(jsonNumber(static_cast<float>(1.0 / 3.0))) == static_cast<float>(1.0 / 3.0));
+  CHECK(jsonNumber(1e300) == "1e+300");
+
+  Json j = Json::object();
+  j.set("name", "x");
+  j.set("shape", Json::array(std::vector<int64_t>{1, 3}));
+  j.set("none", Json());
+  Json items = Json::array();
+  Json item = Json::object();
+  item.set("ok", true);
+  items.push(item);
+  j.set("items", items);
+  j.set("empty", Json::array());
+  j.set("name", "replaced");  // an existing key keeps its place
+  CHECK(j.dump() ==
+        "{\n"
+        "  \"name\": \"replaced\",\n"
+        "  \"shape\": [1, 3],\n"
+        "  \"none\": null,\n"
+        "  \"items\": [\n"
+        "    {\n"
+        "      \"ok\": true\n"
+        "    }\n"
+        "  ],\n"
+        "  \"empty\": []\n"
+        "}");
 }

@@ -1,0 +1,227 @@
+#include "apps/dlcam/explain_input.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "apps/dlcam/cli.h"
+#include "autodiff/elementwise.h"
+#include "autodiff/resize.h"
+#include "core/error.h"
+#include "io/npy.h"
+#include "io/onnx/layout.h"
+
+namespace dlcam::cli {
+
+namespace {
+
+bool isNpyPath(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".npy";
+}
+
+std::string channelsName(int64_t channels) {
+  switch (channels) {
+    case 1: return "gray";
+    case 2: return "gray+alpha";
+    case 3: return "RGB";
+    case 4: return "RGBA";
+    default: return std::to_string(channels) + "-channel";
+  }
+}
+
+// "SSC for h×w×c, SSCB for h×w×c×n": --input-format values that fit a model input of this
+// ONNX rank.
+std::string formatExamples(size_t rank) {
+  switch (rank) {
+    case 2: return "CB for c×n";
+    case 3: return "CT for c×t, TC for t×c, CTB for c×t×n";
+    case 4: return "SSC for h×w×c, SSCB for h×w×c×n";
+    case 5: return "SSSC for h×w×d×c, SSSCB for h×w×d×c×n";
+    default: return "S, C, B and T labels";
+  }
+}
+
+// x (canonical labels) in the model's format: the same data with a singleton dimension for
+// each of the model's labels x lacks (an "SSC" image becomes "SSCB" with B = 1). Data stays
+// in place: both formats are canonical, so their common dimensions are in the same order.
+Array toModelFormat(const Array& x, const DimFormat& model, const std::string& given) {
+  if (x.format().count('S') != model.count('S') || x.format().count('U') > 0)
+    fail("--input-format '", given, "' labels the input as ", x.format().str(), ", but the network's input is ",
+         model.str(), " (", model.count('S'), " spatial dimensions)");
+  for (char label : {'C', 'B', 'T'})
+    if (x.format().find(label) >= 0 && model.find(label) < 0)
+      fail("--input-format '", given, "' has a ", label, " dimension, but the network's input is ", model.str());
+  std::vector<int64_t> sizes;
+  const std::vector<int> spatial = x.format().spatialDims();
+  size_t s = 0;
+  for (int d = 0; d < model.rank(); ++d) {
+    if (model[d] == 'S') {
+      sizes.push_back(x.size(spatial[s++]));
+    } else {
+      const int from = x.format().find(model[d]);
+      sizes.push_back(from >= 0 ? x.size(from) : 1);
+    }
+  }
+  return Array(x.value().reshaped(Shape(sizes)), model);
+}
+
+void readImageInput(PreparedInput& in, const std::vector<int64_t>& declared, const InputOptions& options) {
+  if (declared.size() != 4)
+    fail("input '", in.path, "' is an image, but the model's input is ", describeShape(declared),
+         ", not a 2-D image (N×C×H×W); give the input as an .npy array");
+  const int64_t channels = declared[1];
+  // Gray and RGB models get the image converted (gray replicated, RGB to luma); for any other
+  // channel count the file must have it.
+  in.original = readImage(in.path, channels == 1 || channels == 3 ? static_cast<int>(channels) : 0);
+  if (channels > 0 && in.original.channels != channels)
+    fail("image '", in.path, "' has ", in.original.channels, " channels (", channelsName(in.original.channels),
+         "), but the model's input takes ", channels);
+  in.image = true;
+  const Tensor t = imageToTensor(in.original);
+  in.storedShape = t.shape().dims();
+
+  std::vector<int64_t> size = {in.original.height, in.original.width};
+  if (options.resize) {
+    size = *options.resize;
+  } else {
+    if (declared[2] > 0) size[0] = declared[2];
+    if (declared[3] > 0) size[1] = declared[3];
+  }
+  Array x(t.reshaped(Shape{t.shape()[0], t.shape()[1], t.shape()[2], 1}), "SSCB");
+  if (size[0] != in.original.height || size[1] != in.original.width) {
+    x = resize(x, size, {.method = ResizeMethod::Cubic, .antialiasing = true});
+    in.resized = true;
+  }
+  in.display = x;
+}
+
+void readNpyInput(PreparedInput& in, const std::vector<int64_t>& declared, const InputOptions& options) {
+  if (options.resize) throw UsageError("--resize applies to image files; an .npy input is used at its own size");
+  if (options.inputFormat) {
+    const Tensor t = readNpy(in.path, NpyIndexing::Same);
+    in.storedShape = t.shape().dims();
+    if (static_cast<int>(options.inputFormat->size()) < t.rank())
+      fail("--input-format '", *options.inputFormat, "' labels ", options.inputFormat->size(), " dimensions, but '",
+           in.path, "' has ", t.rank(), " (", detail::sizesText(in.storedShape), ")");
+    in.display = toModelFormat(Array(t.to(DType::Float32), *options.inputFormat),
+                               onnx::formatForRank(static_cast<int>(declared.size())), *options.inputFormat);
+    return;
+  }
+  const Tensor t = readNpy(in.path);  // ONNX order: the file's shape reversed
+  in.storedShape.assign(t.shape().dims().rbegin(), t.shape().dims().rend());
+  std::vector<int64_t> shape = in.storedShape;
+  if (shape.size() + 1 == declared.size()) {
+    shape.insert(shape.begin(), 1);
+    in.batchAdded = true;
+  }
+  if (shape.size() != declared.size()) return;  // checkFits names both shapes
+  in.display = onnx::fromOnnxOrder(onnx::onnxOrderArray(t.to(DType::Float32), shape));
+}
+
+// No --scale, --mean or --std (or values that change nothing).
+bool isIdentity(const InputOptions& o) {
+  return o.scale == 1 && std::all_of(o.mean.begin(), o.mean.end(), [](double m) { return m == 0; }) &&
+         std::all_of(o.std.begin(), o.std.end(), [](double s) { return s == 1; });
+}
+
+// (x·scale − mean) / std per channel (C); one value applies to every channel.
+Array normalise(const Array& x, const InputOptions& options, const std::string& path) {
+  const int c = x.format().find('C');
+  const int64_t channels = c >= 0 ? x.size(c) : 1;
+  auto perChannel = [&](const std::vector<double>& values, const char* option) {
+    if (values.size() != 1 && static_cast<int64_t>(values.size()) != channels)
+      throw UsageError(detail::cat("--", option, " has ", values.size(), " values, but input '", path, "' has ",
+                                   channels, " channels (give one value, or one per channel)"));
+    std::vector<float> v(values.begin(), values.end());
+    return Array(Tensor::fromValues(Shape{static_cast<int64_t>(v.size())}, std::span<const float>(v)), "C");
+  };
+  const Array mean = perChannel(options.mean, "mean"), std = perChannel(options.std, "std");
+  if (isIdentity(options)) return x;
+  return divide(subtract(multiply(x, options.scale), mean), std);
+}
+
+std::string valuesText(const std::vector<double>& values) {
+  std::string text;
+  for (size_t i = 0; i < values.size(); ++i) text += (i ? "," : "") + scoreText(values[i]);
+  return text;
+}
+
+}  // namespace
+
+std::vector<int64_t> PreparedInput::onnxShape() const { return onnx::onnxShape(x.shape(), x.format()); }
+
+PreparedInput prepareInput(const std::string& path, const std::vector<int64_t>& declared, const InputOptions& options) {
+  DLCAM_ASSERT(!declared.empty(), "prepareInput needs the model input's rank");
+  PreparedInput in;
+  in.path = path;
+  if (isNpyPath(path)) {
+    if (!std::filesystem::exists(path)) fail("cannot open input '", path, "': no such file");
+    readNpyInput(in, declared, options);
+  } else {
+    readImageInput(in, declared, options);
+  }
+  if (in.display.defined()) in.x = normalise(in.display, options, path);
+  return in;
+}
+
+std::vector<int64_t> inputShapeFromInput(const std::vector<int64_t>& declared, const PreparedInput& input) {
+  if (!input.x.defined()) return {};
+  const std::vector<int64_t> shape = input.onnxShape();
+  if (shape.size() != declared.size()) return {};
+  bool open = false;  // beyond N, and a sequence's length, which the importer leaves free
+  for (size_t d = 1; d < declared.size(); ++d)
+    if (declared[d] < 0 && !(declared.size() == 3 && d == 2)) open = true;
+  if (!open) return {};
+  std::vector<int64_t> filled(declared.size());
+  for (size_t d = 0; d < declared.size(); ++d) filled[d] = declared[d] >= 0 ? declared[d] : d == 0 ? 1 : shape[d];
+  return filled;
+}
+
+void checkFits(const PreparedInput& input, const Network& net, const InputOptions& options) {
+  const std::vector<int64_t> expected = expectedInputShape(net);
+  if (input.x.defined()) {
+    const std::vector<int64_t> shape = input.onnxShape();
+    bool fits = shape.size() == expected.size();
+    for (size_t d = 0; fits && d < expected.size(); ++d) fits = expected[d] < 0 || expected[d] == shape[d];
+    if (fits) return;
+  }
+  const std::vector<int64_t> one(expected.begin() + (expected.empty() ? 0 : 1), expected.end());
+  const std::string takes = detail::cat("the network's input layer '", net.inputLayer().name(), "' takes ",
+                                        describeShape(expected), ", any N, or ", shapeText(one), " (one observation)");
+  const std::string stored = detail::sizesText(input.storedShape);
+  if (input.image)
+    fail("image '", input.path, "' (", stored, ") becomes ", describeShape(input.onnxShape()), ", but ", takes);
+  if (options.inputFormat)
+    fail("input '", input.path, "' (", stored, " read as ", *options.inputFormat, ") becomes ",
+         describeShape(input.onnxShape()), ", but ", takes);
+  fail("input '", input.path, "' has shape ", stored, ", but ", takes, "; if the file is in another layout, label its ",
+       "dimensions with --input-format: ", formatExamples(expected.size()));
+}
+
+std::vector<std::string> describePreparation(const PreparedInput& input, const InputOptions& options) {
+  std::vector<std::string> lines;
+  const std::string stored = detail::sizesText(input.storedShape);
+  if (input.image) {
+    lines.push_back(detail::cat(input.path, ": ", input.original.height, "×", input.original.width, " ",
+                                channelsName(input.original.channels), " image (h×w), values 0…255"));
+    if (input.resized)
+      lines.push_back(detail::cat("resized to ", input.x.size(0), "×", input.x.size(1),
+                                  " (bicubic, antialiased, as MATLAB's imresize)"));
+  } else if (options.inputFormat) {
+    lines.push_back(detail::cat(input.path, ": ", stored, " labelled ", *options.inputFormat,
+                                " (--input-format), permuted to the model's layout"));
+  } else {
+    lines.push_back(detail::cat(input.path, ": ", describeShape(input.storedShape), ", the model's layout",
+                                input.batchAdded ? ", a batch of 1 added" : ""));
+  }
+  if (!isIdentity(options))
+    lines.push_back(detail::cat("x = (x·", options.scaleText, " − ", valuesText(options.mean), ") / ",
+                                valuesText(options.std),
+                                options.mean.size() > 1 || options.std.size() > 1 ? " per channel" : ""));
+  lines.push_back("network input " + describeShape(input.onnxShape()));
+  return lines;
+}
+
+}  // namespace dlcam::cli

@@ -1,0 +1,70 @@
+// How `dlcam explain` turns its INPUT, an image file or an .npy array, into the network's
+// input (docs/cli.md, "dlcam explain"):
+//
+//   image   read as the model's channel count (1 or 3: gray↔RGB conversion; else as stored),
+//           values 0…255, resized to the model's H×W (or --resize) with bicubic
+//           interpolation and antialiasing (MATLAB imresize's default)
+//   .npy    in the model's layout (ONNX order, with or without N) as it is; or with
+//           --input-format, its dimensions labelled in MATLAB's order ("SSC" = h×w×c) and
+//           permuted to the model's layout
+//
+// then x = (x·scale − mean) / std per channel. The input is prepared from the ONNX file's
+// declared input before the network is imported, so that a model that leaves H and W open
+// can be imported for the input's own size.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/array.h"
+#include "io/image.h"
+#include "layers/network.h"
+
+namespace dlcam::cli {
+
+struct InputOptions {
+  std::optional<std::string> inputFormat;          // --input-format, validated labels
+  std::optional<std::vector<int64_t>> resize;      // --resize HxW: {h, w}
+  double scale = 1;                                // --scale
+  std::string scaleText = "1";                     // as given ("1/255")
+  std::vector<double> mean{0}, std{1};             // one value, or one per channel
+};
+
+struct PreparedInput {
+  std::string path;
+  bool image = false;          // an image file (else an .npy array)
+  Image original;              // image: as read (the overlay's background)
+  std::vector<int64_t> storedShape;  // image h×w×c as read; .npy: the file's shape
+  bool batchAdded = false;     // .npy in the model's layout without its N
+  bool resized = false;        // image: resized to x's H×W
+  // The network's input in its labelled layout (SSCB, SSSCB, CBT...), before and after the
+  // normalisation (display: what pictures of an .npy input show). Undefined when an .npy
+  // file's rank fits neither the model's layout nor --input-format (fitCheck reports it).
+  Array display, x;
+
+  // x's ONNX shape (N, C, spatial...).
+  std::vector<int64_t> onnxShape() const;
+};
+
+// Reads and prepares INPUT for a model input of ONNX shape `declared` (the file's, −1 where
+// it is open; empty when the file does not say). Throws dlcam::Error naming the file when it
+// cannot be read or does not fit the model's kind of input; UsageError for options that do
+// not fit it (--resize for an .npy, --mean/--std with another channel count).
+PreparedInput prepareInput(const std::string& path, const std::vector<int64_t>& declared, const InputOptions& options);
+
+// The ONNX input shape to import a model with when its file leaves dimensions other than the
+// batch (and a sequence's length) open: the declared dimensions, the open ones taken from
+// the prepared input (N as 1). Empty when nothing needs filling or the ranks differ.
+std::vector<int64_t> inputShapeFromInput(const std::vector<int64_t>& declared, const PreparedInput& input);
+
+// Throws dlcam::Error naming the file, how it was read, its shape and the network's input
+// shape when the prepared input does not fit the network (suggesting --input-format for an
+// .npy read in the model's layout).
+void checkFits(const PreparedInput& input, const Network& net, const InputOptions& options);
+
+// One line each on how the input was read and prepared, for the text output.
+std::vector<std::string> describePreparation(const PreparedInput& input, const InputOptions& options);
+
+}  // namespace dlcam::cli
