@@ -1,7 +1,7 @@
 #include "gradcam/gradcam.h"
 
 #include <algorithm>
-#include <set>
+#include <cmath>
 
 #include "autodiff/elementwise.h"
 #include "autodiff/reduce.h"
@@ -56,22 +56,24 @@ std::string environmentName(ExecutionEnvironment e) {
 
 namespace {
 
+// ---- Layers ----------------------------------------------------------------------------------
+
 // The dimensions a Grad-CAM map spans: S for images and volumes, T for sequences.
 std::vector<int> mapDims(const DimFormat& format) {
   std::vector<int> dims = format.spatialDims();
   return dims.empty() ? format.dimsOf("T") : dims;
 }
 
-bool hasNonSingletonMapDim(const ActivationInfo& info) {
-  for (int d : mapDims(info.format))
-    if (info.size[d] > 1) return true;
-  return false;
+std::vector<int64_t> mapSize(const ActivationInfo& info) {
+  std::vector<int64_t> sizes;
+  for (int d : mapDims(info.format)) sizes.push_back(info.size[d]);
+  return sizes;
 }
 
-std::string sizesText(const ActivationInfo& info, const std::vector<int>& dims) {
-  std::string text;
-  for (int d : dims) text += (text.empty() ? "" : "×") + std::to_string(info.size[d]);
-  return text;
+bool hasNonSingletonMapDim(const ActivationInfo& info) {
+  for (int64_t s : mapSize(info))
+    if (s > 1) return true;
+  return false;
 }
 
 // The input layer, checked to be one gradCAM explains (MATLAB: image, 3-D image or sequence).
@@ -84,38 +86,24 @@ const InputLayer& explainableInput(const Network& net) {
   return input;
 }
 
-// What the checks and the default layer choice need to know about the network for one input
-// size: each layer's activation, in execution order, and which layers feed which.
+// The network as the layer checks see it for one input size: each layer's activation (by
+// execution index) and which layers feed which.
 struct NetView {
   const Network& net;
-  std::vector<ActivationInfo> infos;  // by execution index
+  std::vector<ActivationInfo> infos;
   DimFormat inputFormat;
 
-  size_t indexOf(const std::string& nameOrAlias) const {
-    const std::string& name = net.layer(nameOrAlias).name();  // throws listing close names
-    for (size_t i = 0; i < net.numLayers(); ++i)
-      if (net.layer(i).name() == name) return i;
-    DLCAM_ASSERT(false, "layer '", name, "' has no index");
-    return 0;
-  }
-
-  // The layers `layer` depends on, itself included.
+  // The layers `layer` depends on, itself included. Inputs come before their consumers in
+  // execution order, so one backward sweep finds them all.
   std::vector<bool> ancestorsOf(size_t layer) const {
     std::vector<bool> needed(net.numLayers(), false);
     needed[layer] = true;
-    for (size_t k = layer + 1; k-- > 0;) {
-      if (!needed[k]) continue;
-      for (const std::string& in : net.inputsOf(net.layer(k).name())) needed[indexOf(in)] = true;
-    }
+    for (size_t k = layer + 1; k-- > 0;)
+      if (needed[k])
+        for (size_t in : net.inputIndices(k)) needed[in] = true;
     return needed;
   }
 };
-
-size_t reductionIndex(const NetView& view, const std::string& requested) {
-  if (requested.empty()) return view.indexOf(view.net.outputLayer().name());
-  if (!view.net.contains(requested)) view.net.layer(requested);  // throws the "no layer named" error
-  return view.indexOf(requested);
-}
 
 // MATLAB's default: the final layer with the input layer's format and a non-singleton spatial
 // or time dimension, here among the layers the reduction layer depends on.
@@ -131,17 +119,39 @@ void checkFeatureLayer(const NetView& view, size_t feature, size_t reduction) {
   const std::string& name = view.net.layer(feature).name();
   const ActivationInfo& info = view.infos[feature];
   if (!view.ancestorsOf(reduction)[feature])
-    fail("gradCAM: feature layer '", name, "' does not feed reduction layer '", view.net.layer(reduction).name(),
-         "'", feature > reduction ? " (it comes after it)" : "", "; the feature layer must lie between the input and the reduction layer");
+    fail("gradCAM: feature layer '", name, "' does not feed reduction layer '", view.net.layer(reduction).name(), "'",
+         feature > reduction ? " (it comes after it)" : "",
+         "; the feature layer must lie between the input and the reduction layer");
   if (info.format != view.inputFormat)
     fail("gradCAM: feature layer '", name, "' outputs ", info.str(), ", not the input layer's format ",
          view.inputFormat.str(), " (MATLAB's rule: the feature layer has the same data format as the input layer)");
   if (!hasNonSingletonMapDim(info))
     fail("gradCAM: feature layer '", name, "' has singleton ", info.format.spatialDims().empty() ? "time" : "spatial",
-         " dimensions (", sizesText(info, mapDims(info.format)), "); choose a layer before the pooling, with a map larger than 1×1");
+         " dimensions (", detail::sizesText(mapSize(info)),
+         "); choose a layer before the pooling, with a map larger than 1×1");
 }
 
-// X labelled and shaped as the input layer takes it (canonical format with B).
+struct LayerChoice {
+  size_t feature = 0, reduction = 0;
+};
+
+LayerChoice chooseLayers(const NetView& view, const std::string& featureLayer, const std::string& reductionLayer) {
+  LayerChoice c;
+  // layerIndex throws naming the unknown layer and listing close names.
+  c.reduction = reductionLayer.empty() ? view.net.layerIndex(view.net.outputLayer().name())
+                                       : view.net.layerIndex(reductionLayer);
+  if (featureLayer.empty()) {
+    c.feature = defaultFeatureIndex(view, c.reduction);
+  } else {
+    c.feature = view.net.layerIndex(featureLayer);
+    checkFeatureLayer(view, c.feature, c.reduction);
+  }
+  return c;
+}
+
+// ---- Input -----------------------------------------------------------------------------------
+
+// X labelled and shaped as the input layer takes it: its canonical format, with B.
 Array labelInput(const Array& X, const InputLayer& input, const std::string& inputDataFormats) {
   const DimFormat& want = input.inputInfo().format;  // SSCB, SSSCB or CBT
   Array x;
@@ -153,25 +163,28 @@ Array labelInput(const Array& X, const InputLayer& input, const std::string& inp
   } else {
     std::string format = inputDataFormats;
     if (format.empty()) {
-      // The input layer's format without B (MATLAB's numeric h×w×c, h×w×d×c, c×t), or with it
-      // when X has one more dimension.
-      std::string single = want.str() == "CBT" ? "CT" : std::string(want.str()).erase(want.str().size() - 1);
-      std::string batch = want.str() == "CBT" ? "CTB" : want.str();
+      // MATLAB's numeric layouts: h×w×c, h×w×d×c, c×t; with one more dimension, a batch
+      // (h×w×c×n, h×w×d×c×n, c×t×n).
+      const bool sequence = want.str() == "CBT";
+      std::string single = sequence ? "CT" : want.str().substr(0, want.str().size() - 1);
+      std::string batch = sequence ? "CTB" : want.str();
       format = X.rank() > static_cast<int>(single.size()) ? batch : single;
     }
     if (static_cast<int>(format.size()) < X.rank())
       fail("gradCAM: X has ", X.rank(), " dimensions (", X.shape().str(), ") but InputDataFormats '", format,
            "' labels ", format.size());
-    x = Array(X.value(), format);  // permutes to canonical order
+    try {
+      x = Array(X.value(), format);  // permutes to canonical order
+    } catch (const Error& e) {
+      fail("gradCAM: InputDataFormats '", format, "': ", e.what());
+    }
   }
   const DimFormat& f = x.format();
-  if (f.count('B') > 1) fail("gradCAM: X may have at most one batch (B) dimension; its format is ", f.str());
   if (f.count('U') > 0) fail("gradCAM: X has unlabelled (U) dimensions in format ", f.str());
-  // Add a batch dimension of 1 where X has none.
-  if (f.find('B') < 0) {
+  if (f.find('B') < 0) {  // one observation: add B = 1 after C
     std::string labels = f.str();
-    std::vector<int64_t> dims(x.shape().dims().begin(), x.shape().dims().end());
-    size_t at = static_cast<size_t>(f.find('C') + 1);
+    std::vector<int64_t> dims = x.shape().dims();
+    const size_t at = static_cast<size_t>(f.find('C') + 1);
     labels.insert(at, "B");
     dims.insert(dims.begin() + static_cast<std::ptrdiff_t>(at), 1);
     x = reshape(x, Shape(dims), labels);
@@ -179,38 +192,46 @@ Array labelInput(const Array& X, const InputLayer& input, const std::string& inp
   if (x.format() != want)
     fail("gradCAM: X has format ", x.format().str(), " but input layer '", input.name(), "' (", input.type(),
          ") takes ", want.str(), " data");
-  // Spatial and channel sizes must be the declared ones (T may vary; B is the observations).
+  // Spatial and channel sizes must be the declared ones; T may vary; B counts observations.
   const ActivationInfo declared = input.inputInfo();
+  const ActivationInfo given{x.shape(), x.format()};
   for (int d = 0; d < want.rank(); ++d) {
-    char label = want[d];
+    const char label = want[d];
     if ((label == 'S' || label == 'C') && x.size(d) != declared.size[d])
-      fail("gradCAM: X is ", ActivationInfo{x.shape(), x.format()}.str(), " but input layer '", input.name(), "' takes ",
-           declared.str(), " (", label == 'C' ? "channel count" : "spatial size", " differs)");
+      fail("gradCAM: X is ", given.str(), " but input layer '", input.name(), "' takes ", declared.str(), " (",
+           label == 'C' ? "channel count" : "spatial size", " differs)");
+    if (x.size(d) == 0) fail("gradCAM: X is ", given.str(), ", which is empty");
   }
   return x;
 }
 
-// The values of the feature map's positions for observation b of a map with C = 1.
-// cam: "S…CB" (C = 1) or "CBT" (C = 1). Returns P values, P = number of map positions.
-void copyObservation(const Tensor& cam, const DimFormat& format, int64_t b, float* out) {
-  const float* in = cam.data<float>();
-  const int64_t B = cam.shape()[format.find('B')];
-  if (format.find('T') >= 0 && format.spatialDims().empty()) {  // CBT, C = 1: index b + B·t
-    const int64_t T = cam.shape()[format.find('T')];
-    for (int64_t t = 0; t < T; ++t) out[t] = in[b + B * t];
-  } else {  // S…CB, C = 1: index p + P·b
-    const int64_t P = cam.numel() / B;
-    std::copy(in + P * b, in + P * (b + 1), out);
-  }
-}
+// ---- Targets ---------------------------------------------------------------------------------
 
+// Each map's class per observation: classes[n][b]; -1 for a reduction function.
 struct ResolvedTarget {
-  // classes[n][b]: the class of map n for observation b; -1 for a reduction function.
   std::vector<std::vector<int64_t>> classes;
   bool function = false;
 };
 
-ResolvedTarget resolveTarget(const CamTarget& target, const Network& net, const Array& summedScores,
+// The class with the largest score of each observation; NaN scores rank last (as the dlcam
+// command ranks them). scores: C classes × B observations in memory (any leading sizes of 1),
+// float64.
+std::vector<int64_t> largestClass(const Tensor& scores, int64_t C) {
+  const int64_t B = scores.numel() / C;
+  const double* v = scores.data<double>();
+  std::vector<int64_t> best(static_cast<size_t>(B), 0);
+  for (int64_t b = 0; b < B; ++b) {
+    const double* s = v + C * b;
+    int64_t arg = 0;
+    for (int64_t k = 1; k < C; ++k)
+      if (!std::isnan(s[k]) && (std::isnan(s[arg]) || s[k] > s[arg])) arg = k;
+    best[static_cast<size_t>(b)] = arg;
+  }
+  return best;
+}
+
+// classScores: the reduction layer's output summed over its spatial and time dims (C×B).
+ResolvedTarget resolveTarget(const CamTarget& target, const Network& net, const Array& classScores,
                              const std::string& reductionName, int64_t observations) {
   ResolvedTarget r;
   if (target.kind() == CamTarget::Kind::Function) {
@@ -219,12 +240,12 @@ ResolvedTarget resolveTarget(const CamTarget& target, const Network& net, const 
     r.classes.assign(1, std::vector<int64_t>(static_cast<size_t>(observations), -1));
     return r;
   }
-  const int c = summedScores.format().find('C');
+  const int c = classScores.format().find('C');
   if (c < 0)
     fail("gradCAM: reduction layer '", reductionName, "' outputs ",
-         ActivationInfo{summedScores.shape(), summedScores.format()}.str(),
+         ActivationInfo{classScores.shape(), classScores.format()}.str(),
          " without a channel (C) dimension, so a class cannot be selected; use a reduction function");
-  const int64_t numClasses = summedScores.size(c);
+  const int64_t numClasses = classScores.size(c);
   std::vector<int64_t> indices;
   switch (target.kind()) {
     case CamTarget::Kind::ClassIndices:
@@ -253,24 +274,56 @@ ResolvedTarget resolveTarget(const CamTarget& target, const Network& net, const 
       }
       break;
     }
-    case CamTarget::Kind::Predicted: {
-      // summedScores: C×B; the largest channel of each observation.
-      Tensor s = summedScores.value().to(DType::Float64);
-      const double* v = s.data<double>();
-      std::vector<int64_t> best(static_cast<size_t>(observations));
-      for (int64_t b = 0; b < observations; ++b) {
-        int64_t arg = 0;
-        for (int64_t k = 1; k < numClasses; ++k)
-          if (v[k + numClasses * b] > v[arg + numClasses * b]) arg = k;
-        best[static_cast<size_t>(b)] = arg;
-      }
-      r.classes.push_back(best);
+    case CamTarget::Kind::Predicted:
+      r.classes.push_back(largestClass(classScores.value().to(DType::Float64), numClasses));
       return r;
-    }
     case CamTarget::Kind::Function: break;
   }
   for (int64_t i : indices) r.classes.emplace_back(static_cast<size_t>(observations), i);
   return r;
+}
+
+// ---- The map ---------------------------------------------------------------------------------
+
+// ReLU(sum_k alpha_k A_k) with alpha_k the mean of dA_k over the map's positions: the map at
+// the feature layer's size, C = 1, one per observation.
+Array weightedFeatureMap(const Array& A, const Array& dA) {
+  PauseRecording pause;
+  const Array alpha = mean(dA, mapDims(A.format()));  // 1×…×K×B: one weight per channel
+  Array cam = relu(sum(alpha * A.detached(), {A.format().find('C')}));
+  return cam.dtype() == DType::Float32 ? cam : Array(cam.value().to(DType::Float32), cam.format());
+}
+
+// Copies observation b of a map with C = 1 ("S…CB" or "CBT") to out, position by position
+// (first map dimension fastest).
+void copyObservation(const Array& cam, int64_t b, float* out) {
+  const float* in = cam.value().data<float>();
+  const DimFormat& format = cam.format();
+  const int64_t B = cam.size(format.find('B'));
+  if (format.spatialDims().empty()) {  // CBT, C = 1: element (b, t) is at b + B·t
+    const int64_t T = cam.size(format.find('T'));
+    for (int64_t t = 0; t < T; ++t) out[t] = in[b + B * t];
+  } else {  // S…CB, C = 1: element (p, b) is at p + P·b
+    const int64_t P = cam.numel() / B;
+    std::copy(in + P * b, in + P * (b + 1), out);
+  }
+}
+
+// MATLAB's scoreMap layout: h×w(×d)×N×B, or 1×t×N×B for sequences.
+Tensor matlabLayout(const std::vector<Array>& cams, const std::vector<int64_t>& size, bool sequence,
+                    int64_t observations) {
+  std::vector<int64_t> dims = size;
+  if (sequence) dims.insert(dims.begin(), 1);
+  const int64_t N = static_cast<int64_t>(cams.size());
+  dims.push_back(N);
+  dims.push_back(observations);
+  int64_t positions = 1;
+  for (int64_t s : size) positions *= s;
+  Tensor map{Shape(dims)};
+  for (int64_t b = 0; b < observations; ++b)
+    for (int64_t n = 0; n < N; ++n)
+      copyObservation(cams[static_cast<size_t>(n)], b, map.data<float>() + positions * (n + N * b));
+  return map;
 }
 
 }  // namespace
@@ -281,13 +334,13 @@ GradCamLayers defaultGradCamLayers(const Network& net, const std::string& reduct
   // A sequence input of any length declares T = 1; judge the layers on a longer sequence, as
   // the data will be.
   if (auto* seq = dynamic_cast<const SequenceInputLayer*>(&input); seq && seq->length() < 0) {
-    std::vector<int64_t> dims(example.size.dims().begin(), example.size.dims().end());
+    std::vector<int64_t> dims = example.size.dims();
     dims[static_cast<size_t>(example.format.find('T'))] = 64;
     example.size = Shape(dims);
   }
   NetView view{net, net.inferActivations(example.size), example.format};
-  size_t reduction = reductionIndex(view, reductionLayer);
-  return {net.layer(defaultFeatureIndex(view, reduction)).name(), net.layer(reduction).name()};
+  LayerChoice c = chooseLayers(view, "", reductionLayer);
+  return {net.layer(c.feature).name(), net.layer(c.reduction).name()};
 }
 
 GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& target, const GradCamOptions& options) {
@@ -296,74 +349,64 @@ GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& targe
   if (!net.initialized()) fail("gradCAM: the network is not initialized; call initialize() first");
   const InputLayer& input = explainableInput(net);
   const Array x = labelInput(X, input, options.inputDataFormats);
-
-  // Layers: checked on the activations this input will produce.
-  NetView view{net, net.inferActivations(x.shape()), input.inputInfo().format};
-  const size_t reduction = reductionIndex(view, options.reductionLayer);
-  size_t feature;
-  if (options.featureLayer.empty()) {
-    feature = defaultFeatureIndex(view, reduction);
-  } else {
-    if (!net.contains(options.featureLayer)) net.layer(options.featureLayer);  // throws "no layer named …"
-    feature = view.indexOf(options.featureLayer);
-    checkFeatureLayer(view, feature, reduction);
-  }
-  GradCamResult result;
-  result.featureLayer = net.layer(feature).name();
-  result.reductionLayer = net.layer(reduction).name();
-  const std::string outputName = net.outputLayer().name();
-
-  // One forward pass. The tape starts watching the feature activation A as soon as it exists,
-  // so only the layers between A and the reduction layer are recorded.
-  Tape tape;
-  Array A;
-  ForwardOptions forward;
-  forward.outputs = {result.reductionLayer};
-  if (outputName != result.reductionLayer) forward.outputs.push_back(outputName);
-  forward.onActivation = [&](const Layer& layer, Array& activation) {
-    if (layer.name() != result.featureLayer) return;
-    tape.watch(activation);
-    A = activation;
-  };
-  ForwardResult run = net.forward(x, forward);
-  const Array& Y = run.outputs[0];
-  result.output = run.outputs.back().detached();
-  if (!Y.isTraced())
-    fail("gradCAM: the output of reduction layer '", result.reductionLayer, "' does not depend differentiably on feature layer '",
-         result.featureLayer, "'");
-
   const int64_t observations = x.size(x.format().find('B'));
+
+  // 1. The layers, checked on the activations this input will produce, before any data flows.
+  const NetView view{net, net.inferActivations(x.shape()), input.inputInfo().format};
+  const LayerChoice layers = chooseLayers(view, options.featureLayer, options.reductionLayer);
+  GradCamResult result;
+  result.featureLayer = net.layer(layers.feature).name();
+  result.reductionLayer = net.layer(layers.reduction).name();
+  result.featureActivation = view.infos[layers.feature];
+
+  // 2. One forward pass. The tape watches the feature activation A as soon as it exists, so the
+  // layers below it are not recorded. The layers after the reduction layer get its output
+  // detached, so they are not recorded either: the tape holds the head from A to Y.
+  Tape tape;
+  Array A, Y;
+  ForwardOptions forward;
+  forward.outputs = {net.outputLayer().name()};
+  forward.onActivation = [&](const Layer& layer, Array& activation) {
+    if (layer.name() == result.featureLayer) {
+      tape.watch(activation);
+      A = activation;
+    }
+    if (layer.name() == result.reductionLayer) {
+      Y = activation;
+      activation = activation.detached();
+    }
+  };
+  result.output = net.forward(x, forward).outputs[0].detached();
+  if (!Y.isTraced())
+    fail("gradCAM: the output of reduction layer '", result.reductionLayer,
+         "' does not depend differentiably on feature layer '", result.featureLayer, "'");
   const int yBatch = Y.format().find('B');
   if (observations > 1 && (yBatch < 0 || Y.size(yBatch) != observations))
     fail("gradCAM: reduction layer '", result.reductionLayer, "' outputs ", ActivationInfo{Y.shape(), Y.format()}.str(),
          ", which does not keep the ", observations, " observations apart; explain one observation at a time");
-
-  // One observation of Y (traced), for per-observation classes and reduction functions.
   auto observation = [&](int64_t b) { return observations == 1 ? Y : index(Y, yBatch, {b}); };
 
-  // The class scores summed over the reduction layer's spatial and time dimensions: C×B.
-  Array summed;
+  // 3. The targets. Class scores: Y's channels summed over its spatial and time dims (C×B).
+  Array classScores;
   {
     PauseRecording pause;
-    std::vector<int> st = Y.format().dimsOf("ST");
-    summed = st.empty() ? Y.detached() : sum(Y.detached(), st);
+    const std::vector<int> st = Y.format().dimsOf("ST");
+    classScores = st.empty() ? Y.detached() : sum(Y.detached(), st);
   }
-  const ResolvedTarget resolved = resolveTarget(target, net, summed, result.reductionLayer, observations);
+  const Tensor classScores64 = classScores.value().to(DType::Float64);
+  const ResolvedTarget resolved = resolveTarget(target, net, classScores, result.reductionLayer, observations);
   const int64_t N = static_cast<int64_t>(resolved.classes.size());
-
-  // The map of every target, at the feature map's size: N arrays "S…CB"/"CBT" with C = 1.
-  const std::vector<int> featureDims = mapDims(A.format());
-  const int featureChannel = A.format().find('C');
-  std::vector<Array> cams;
   result.classes.assign(static_cast<size_t>(N * observations), -1);
   result.scores.assign(static_cast<size_t>(N * observations), 0.0);
+
+  // 4. One backward pass per target, from the sum of the observations' scores: observations do
+  // not interact, so each observation's d(score)/dA is its own.
+  std::vector<Array> cams;
   for (int64_t n = 0; n < N; ++n) {
-    // The score to differentiate: the sum over observations of each observation's score.
-    // Observations do not interact, so d(score)/dA of an observation is that observation's own.
+    const std::vector<int64_t>& classes = resolved.classes[static_cast<size_t>(n)];
+    auto at = [&](int64_t b) { return static_cast<size_t>(n + N * b); };
     Array score;
-    auto accumulate = [&](const Array& s) { score = score.defined() ? score + s : s; };
-    const auto& classes = resolved.classes[static_cast<size_t>(n)];
-    const bool sameClass = std::all_of(classes.begin(), classes.end(), [&](int64_t c) { return c == classes[0]; });
+    auto add = [&](const Array& s) { score = score.defined() ? score + s : s; };
     if (resolved.function) {
       for (int64_t b = 0; b < observations; ++b) {
         Array s = target.function()(observation(b));
@@ -372,55 +415,34 @@ GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& targe
                ActivationInfo{s.shape(), s.format()}.str());
         if (!s.isTraced())
           fail("gradCAM: the reduction function's result does not depend on its input (the reduction layer's output)");
-        result.scores[static_cast<size_t>(n + N * b)] = s.item();
-        accumulate(s);
+        result.scores[at(b)] = s.item();
+        add(s);
       }
-    } else if (sameClass) {
-      accumulate(sum(selectChannels(Y, {classes[0]})));
     } else {
-      for (int64_t b = 0; b < observations; ++b) accumulate(sum(selectChannels(observation(b), {classes[static_cast<size_t>(b)]})));
+      const int64_t numClasses = classScores.size(classScores.format().find('C'));
+      const bool sameClass = std::all_of(classes.begin(), classes.end(), [&](int64_t c) { return c == classes[0]; });
+      if (sameClass) add(sum(selectChannels(Y, {classes[0]})));
+      for (int64_t b = 0; b < observations; ++b) {
+        const int64_t c = classes[static_cast<size_t>(b)];
+        if (!sameClass) add(sum(selectChannels(observation(b), {c})));
+        result.scores[at(b)] = classScores64.data<double>()[c + numClasses * b];
+        result.classes[at(b)] = c;
+      }
     }
-    if (!resolved.function) {
-      const Tensor s = summed.value().to(DType::Float64);
-      const int64_t numClasses = summed.size(summed.format().find('C'));
-      for (int64_t b = 0; b < observations; ++b)
-        result.scores[static_cast<size_t>(n + N * b)] = s.data<double>()[classes[static_cast<size_t>(b)] + numClasses * b];
-    }
-    for (int64_t b = 0; b < observations; ++b) result.classes[static_cast<size_t>(n + N * b)] = classes[static_cast<size_t>(b)];
-
-    Array dA = tape.gradient(score, A);
-    PauseRecording pause;
-    Array alpha = mean(dA, featureDims);                          // 1×…×K×B: one weight per channel
-    Array cam = relu(sum(alpha * A.detached(), {featureChannel}));  // the map, C = 1
-    cams.push_back(cam.dtype() == DType::Float32 ? cam : Array(cam.value().to(DType::Float32), cam.format()));
+    cams.push_back(weightedFeatureMap(A, tape.gradient(score, A)));
   }
 
-  // Upsampling to the input's spatial (time) size, as MATLAB's imresize / imresize3.
-  std::vector<int64_t> mapSize;
-  for (int d : mapDims(x.format())) mapSize.push_back(x.size(d));
+  // 5. Upsampling to the input's spatial (time) size, as MATLAB's imresize / imresize3.
+  const bool sequence = A.format().spatialDims().empty();
+  std::vector<int64_t> size = mapSize(ActivationInfo{A.shape(), A.format()});
   if (options.upsampling != Upsampling::None) {
+    size = mapSize(ActivationInfo{x.shape(), x.format()});
     ResizeOptions resizeOptions;
     resizeOptions.method = options.upsampling == Upsampling::Nearest ? ResizeMethod::Nearest : ResizeMethod::Cubic;
     PauseRecording pause;
-    for (Array& cam : cams) cam = resize(cam, mapSize, resizeOptions);
-  } else {
-    mapSize.clear();
-    for (int d : featureDims) mapSize.push_back(A.size(d));
+    for (Array& cam : cams) cam = resize(cam, size, resizeOptions);
   }
-
-  // MATLAB's layout: h×w(×d)×N×B, or 1×t×N×B for sequences.
-  std::vector<int64_t> dims = mapSize;
-  if (A.format().spatialDims().empty()) dims.insert(dims.begin(), 1);
-  int64_t positions = 1;
-  for (int64_t s : mapSize) positions *= s;
-  dims.push_back(N);
-  dims.push_back(observations);
-  result.map = Tensor(Shape(dims));
-  float* out = result.map.data<float>();
-  for (int64_t b = 0; b < observations; ++b)
-    for (int64_t n = 0; n < N; ++n)
-      copyObservation(cams[static_cast<size_t>(n)].value(), cams[static_cast<size_t>(n)].format(), b,
-                      out + positions * (n + N * b));
+  result.map = matlabLayout(cams, size, sequence, observations);
   return result;
 }
 

@@ -9,7 +9,8 @@
 //
 // How it works, on the tape (autodiff/tape.h): the network runs forward once. When the
 // feature layer has computed its activation A, the tape starts watching A, so the layers below
-// it are not recorded and only the head between A and the reduction layer is. For each target
+// it are not recorded; the layers after the reduction layer get its output detached, so only
+// the head between A and the reduction layer is recorded. For each target
 // the score y (the reduction layer's channel summed over its spatial and time dimensions, or
 // the reduction function's scalar) is differentiated with respect to A:
 //
@@ -51,8 +52,10 @@ class CamTarget {
  public:
   enum class Kind { ClassIndices, ClassNames, Predicted, Function };
 
-  // Class index, 0-based (MATLAB's classIdx - 1). Any integer type.
+  // Class index, 0-based (MATLAB's classIdx - 1). Any integer type but bool and characters.
   template <std::integral I>
+    requires(!std::same_as<I, bool> && !std::same_as<I, char> && !std::same_as<I, char8_t> &&
+             !std::same_as<I, char16_t> && !std::same_as<I, char32_t> && !std::same_as<I, wchar_t>)
   CamTarget(I classIndex) : kind_(Kind::ClassIndices), indices_{static_cast<int64_t>(classIndex)} {}  // NOLINT: implicit
   // Several classes: one map each, stacked on the dimension after the spatial ones.
   CamTarget(std::vector<int64_t> classIndices) : kind_(Kind::ClassIndices), indices_(std::move(classIndices)) {}  // NOLINT
@@ -93,8 +96,9 @@ struct GradCamOptions {
   std::string reductionLayer{};
   // Labels of X's dimensions in the order they are stored (MATLAB InputDataFormats: "SSC",
   // "SSCB", "SSSC", "CT", "CBT", "TC"...), for an X without labels. Empty: X's own labels when
-  // it has them, else the input layer's format without B (image "SSC", volume "SSSC",
-  // sequence "CT") or with it when X has one dimension more.
+  // it has them, else MATLAB's layouts: the input layer's format without B (image "SSC",
+  // volume "SSSC", sequence "CT"), or, when X has one dimension more, a batch: "SSCB",
+  // "SSSCB", "CTB" (c×t×n).
   std::string inputDataFormats{};
   Upsampling upsampling = Upsampling::Bicubic;
   // "auto" and "cpu" run on the CPU; "gpu" is an error until dlcam has a GPU backend.
@@ -110,6 +114,9 @@ struct GradCamResult {
   Tensor map;
   std::string featureLayer;    // the layer names used (names, not aliases)
   std::string reductionLayer;
+  // The feature layer's activation for this input: size and format (the map's size before
+  // upsampling is its spatial or time size).
+  ActivationInfo featureActivation;
   // The class each map explains, N×B (column-major: classes(n, b) = classes[n + N·b]); -1 for
   // a reduction function.
   std::vector<int64_t> classes;

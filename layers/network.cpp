@@ -209,6 +209,11 @@ void Network::requireInitialized(const char* what) const {
     fail("Network::", what, ": the network is not initialized; call initialize() after adding its layers");
 }
 
+const std::vector<size_t>& Network::inputIndices(size_t index) const {
+  requireInitialized("inputIndices");
+  return nodes_.at(index).inputs;
+}
+
 std::vector<std::string> Network::inputsOf(const std::string& name) const {
   requireInitialized("inputsOf");
   std::vector<std::string> names;

@@ -86,6 +86,11 @@ class Network {
   const Layer& layer(const std::string& nameOrAlias) const;
   Layer& layer(const std::string& nameOrAlias);
   bool contains(const std::string& nameOrAlias) const;
+  // The index of the layer with this name or alias, so that layer(layerIndex(n)) is that layer
+  // (execution order after initialize()). Throws dlcam::Error listing close names if none.
+  size_t layerIndex(const std::string& nameOrAlias) const { return indexOf(nameOrAlias); }
+  // The indices of the layers feeding layer `index`, in input order (after initialize()).
+  const std::vector<size_t>& inputIndices(size_t index) const;
   // Names of the layers feeding `layer` (after initialize()).
   std::vector<std::string> inputsOf(const std::string& layer) const;
   // The inferred output of a layer (after initialize()).

@@ -267,6 +267,22 @@ TEST_CASE("gradCAM targets: reduction function, predicted class, class labels") 
       CHECK(slice(r, 0, b) == slice(gradCAM(net, index(X, 3, {b}), best), 0, 0));
     }
   }
+  SUBCASE("predicted: NaN scores rank last") {
+    // A network whose output is its input's channel means (1×1×3×B: the scores keep leading
+    // sizes of 1): observation 0's channel 0 is NaN.
+    Network means;
+    means.add(std::make_shared<ImageInputLayer>("input", ImageInputOptions{.size = {2, 2, 3}}));
+    means.add(std::make_shared<GlobalAveragePoolingLayer>("gap", 2));  // the feature layer is the input
+    means.initialize();
+    std::vector<float> v(24, 0.5f);
+    v[0] = std::nanf("");  // observation 0, channel 0
+    v[2 * 2 * 2 + 1] = 2.0f;  // observation 0, channel 2 is the largest real score
+    v[12 + 4 + 3] = 3.0f;     // observation 1, channel 1
+    GradCamResult r = gradCAM(means, Array::fromValues<float>({2, 2, 3, 2}, v, "SSCB"), CamTarget::predicted(),
+                              {.upsampling = Upsampling::None});
+    CHECK(std::isnan(r.output.toVector()[0]));
+    CHECK(r.classes == std::vector<int64_t>{2, 1});
+  }
   SUBCASE("class labels resolve through the network's class names") {
     CHECK_THROWS_WITH_AS(gradCAM(net, X, CamTarget::labels({"cat"})), doctest::Contains("no class names"), Error);
     net.setClassNames({"ant", "bee", "cat", "dog"});
@@ -325,7 +341,8 @@ TEST_CASE("gradCAM records only the layers above the feature layer") {
       return in[0];
     }
   };
-  auto below = std::make_shared<Probe>("below"), above = std::make_shared<Probe>("above");
+  auto below = std::make_shared<Probe>("below"), above = std::make_shared<Probe>("above"),
+       after = std::make_shared<Probe>("after");
   Network net;
   net.add(std::make_shared<ImageInputLayer>("input", ImageInputOptions{.size = {5, 5, 1}}));
   net.add(below);
@@ -335,14 +352,20 @@ TEST_CASE("gradCAM records only the layers above the feature layer") {
   net.add(std::make_shared<ReluLayer>("relu"));
   net.add(above);
   net.add(std::make_shared<GlobalAveragePoolingLayer>("gap", 2));
+  net.add(after);
   net.initialize();
-  GradCamResult r = gradCAM(net, randomArray32({5, 5, 1}, "SSC", 92, 0, 1), 1, {.featureLayer = "conv"});
+  GradCamResult r = gradCAM(net, randomArray32({5, 5, 1}, "SSC", 92, 0, 1), 1,
+                            {.featureLayer = "conv", .reductionLayer = "gap"});
   CHECK(below->ran);
   CHECK_FALSE(below->sawTraced);
   CHECK(above->ran);
   CHECK(above->sawTraced);
+  CHECK(after->ran);  // the network's output is computed (GradCamResult::output) ...
+  CHECK_FALSE(after->sawTraced);  // ... but not recorded
   CHECK(r.featureLayer == "conv");
   CHECK(r.reductionLayer == "gap");
+  CHECK(r.featureActivation.str() == "5(S) × 5(S) × 2(C) × 1(B)");
+  CHECK(r.output.shape() == Shape{1, 1, 2, 1});
 }
 
 TEST_CASE("gradCAM bad input: one-line errors naming the problem") {
@@ -366,6 +389,12 @@ TEST_CASE("gradCAM bad input: one-line errors naming the problem") {
   throwsWith([&] { gradCAM(net, Array(X.value()), 0, {.inputDataFormats = "SS"}); }, "labels 2");
   throwsWith([&] { gradCAM(net, X, 0, {.inputDataFormats = "CSS"}); }, "already labelled");
   throwsWith([&] { gradCAM(net, X, 0, {.executionEnvironment = ExecutionEnvironment::Gpu}); }, "no GPU backend");
+  throwsWith([&] { gradCAM(net, randomArray32({6, 8, 2, 0}, "SSCB", 1), 0); }, "which is empty");
+  throwsWith([&] { gradCAM(net, Array(randomArray32({6, 8, 2, 1, 1}, "", 1).value()), 0, {.inputDataFormats = "SSCBB"}); },
+             "InputDataFormats 'SSCBB'");
+  // A class index is any integer type, never a bool or a character.
+  static_assert(std::is_constructible_v<CamTarget, int> && std::is_constructible_v<CamTarget, unsigned long>);
+  static_assert(!std::is_constructible_v<CamTarget, bool> && !std::is_constructible_v<CamTarget, char>);
   Network features;
   features.add(std::make_shared<FeatureInputLayer>("in", FeatureInputOptions{.channels = 3}));
   features.add(std::make_shared<SoftmaxLayer>("prob"));
