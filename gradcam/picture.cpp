@@ -26,13 +26,6 @@ void checkAlpha(const char* what, double alpha) {
   if (!(alpha >= 0 && alpha <= 1)) fail(what, ": alpha must be in [0, 1], got ", alpha);
 }
 
-void checkImage(const char* what, const Image& image) {
-  if (image.height <= 0 || image.width <= 0 || image.channels < 1 || image.channels > 4 ||
-      image.pixels.size() != static_cast<size_t>(image.height * image.width * image.channels))
-    fail(what, ": the image must be non-empty with 1 to 4 channels and height·width·channels pixels, got ",
-         image.height, "×", image.width, "×", image.channels, " with ", image.pixels.size(), " pixel values");
-}
-
 // The first n sizes of t (missing ones are 1, as MATLAB drops trailing singleton dimensions),
 // or an error naming `expected` when t has fewer than minRank dimensions or a size other
 // than 1 after the first n.
@@ -256,7 +249,7 @@ Tensor rescaleToUnit(const Tensor& m) {
 
 Image overlay(const Image& image, const Tensor& map, const OverlayOptions& options) {
   checkAlpha("overlay", options.alpha);
-  checkImage("overlay", image);
+  checkImage(image, "overlay");
   const std::vector<int64_t> hw = leadingSizes("overlay", "the map", map, 2, 2, "h×w");
   if (hw[0] == 0 || hw[1] == 0) fail("overlay: the map is empty (", map.shape().str(), ")");
 

@@ -6,7 +6,6 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -14,6 +13,7 @@
 
 #include "core/error.h"
 #include "io/atomic_write.h"
+#include "io/file_check.h"
 
 // stb is compiled into this file from Debian's headers rather than linked from its libstb.a:
 // the two headers are all that any platform needs (several distributions ship stb as headers
@@ -41,12 +41,7 @@ namespace dlcam {
 namespace {
 
 std::string readFileBytes(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (status.type() == fs::file_type::not_found) fail("readImage: ", path, ": no such file");
-  if (ec) fail("readImage: ", path, ": cannot access the file (", ec.message(), ")");
-  if (fs::is_directory(status)) fail("readImage: ", path, ": is a directory, not an image file");
+  requireReadableFile(path, "image");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("readImage: ", path, ": cannot open the file (", std::strerror(errno), ")");
   std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -214,10 +209,32 @@ Image convertChannels(Image in, int64_t channels) {
 
 }  // namespace
 
-Image::Image(int64_t height, int64_t width, int64_t channels)
-    : height(height), width(width), channels(channels), pixels(static_cast<size_t>(height * width * channels), 0) {
+namespace {
+
+// height·width·channels, checked before anything is allocated for it.
+size_t pixelCount(int64_t height, int64_t width, int64_t channels) {
   if (height < 0 || width < 0 || channels < 1 || channels > 4)
     fail("Image: a ", height, "×", width, " image with ", channels, " channels is not valid (channels 1…4)");
+  int64_t count = 0;
+  if (__builtin_mul_overflow(height, width, &count) || __builtin_mul_overflow(count, channels, &count))
+    fail("Image: a ", height, "×", width, "×", channels, " image is too large");
+  return static_cast<size_t>(count);
+}
+
+}  // namespace
+
+Image::Image(int64_t height, int64_t width, int64_t channels)
+    : height(height), width(width), channels(channels), pixels(pixelCount(height, width, channels), 0) {}
+
+void checkImage(const Image& image, const char* what) {
+  const int64_t h = image.height, w = image.width, c = image.channels;
+  if (c < 1 || c > 4) fail(what, ": an image has 1 to 4 channels, got ", c);
+  if (h < 1 || w < 1) fail(what, ": the image is empty (", h, "×", w, " pixels)");
+  int64_t count = 0;
+  if (__builtin_mul_overflow(h, w, &count) || __builtin_mul_overflow(count, c, &count))
+    fail(what, ": a ", h, "×", w, "×", c, " image is too large");
+  if (image.pixels.size() != static_cast<size_t>(count))
+    fail(what, ": a ", h, "×", w, "×", c, " image needs ", count, " pixel values, it holds ", image.pixels.size());
 }
 
 Image readImage(const std::string& path, int channels) {
@@ -231,13 +248,16 @@ Image readImage(const std::string& path, int channels) {
 }
 
 void writePng(const std::string& path, const Image& image) {
+  StagedFiles file;
+  writePng(path, image, file);
+  file.commit();
+}
+
+void writePng(const std::string& path, const Image& image, StagedFiles& files) {
+  const std::string what = "writePng: " + path;
+  checkImage(image, what.c_str());
   const int64_t h = image.height, w = image.width, c = image.channels;
-  if (c < 1 || c > 4) fail("writePng: ", path, ": a PNG has 1 to 4 channels, got ", c);
-  if (h < 1 || w < 1) fail("writePng: ", path, ": the image is empty (", h, "×", w, " pixels)");
-  if (h > INT_MAX || w > INT_MAX / c) fail("writePng: ", path, ": a ", h, "×", w, " image is too large for a PNG");
-  if (image.pixels.size() != static_cast<size_t>(h * w * c))
-    fail("writePng: ", path, ": a ", h, "×", w, "×", c, " image needs ", h * w * c, " pixel values, it holds ",
-         image.pixels.size());
+  if (h > INT_MAX || w > INT_MAX / c) fail(what, ": a ", h, "×", w, " image is too large for a PNG");
 
   std::string png;
   auto append = [](void* context, void* data, int size) {
@@ -245,13 +265,13 @@ void writePng(const std::string& path, const Image& image) {
   };
   if (!stbi_write_png_to_func(append, &png, static_cast<int>(w), static_cast<int>(h), static_cast<int>(c),
                               image.pixels.data(), static_cast<int>(w * c)))
-    fail("writePng: ", path, ": encoding the PNG failed (out of memory)");
-  detail::writeFileAtomically(path, "writePng", [&](std::ostream& out) {
-    out.write(png.data(), static_cast<std::streamsize>(png.size()));
-  });
+    fail(what, ": encoding the PNG failed (out of memory)");
+  files.stage(path, "writePng",
+              [&](std::ostream& out) { out.write(png.data(), static_cast<std::streamsize>(png.size())); });
 }
 
 Tensor imageToTensor(const Image& image) {
+  checkImage(image, "imageToTensor");
   Tensor t(Shape{image.height, image.width, image.channels});
   float* out = t.data<float>();
   for (int64_t c = 0; c < image.channels; ++c)

@@ -19,6 +19,8 @@
 
 namespace dlcam {
 
+class StagedFiles;
+
 struct Image {
   int64_t height = 0;
   int64_t width = 0;
@@ -26,7 +28,8 @@ struct Image {
   std::vector<uint8_t> pixels;  // height·width·channels, interleaved, row-major
 
   Image() = default;
-  // A black image (all zeros) of this size.
+  // A black image (all zeros) of this size. Throws dlcam::Error, before allocating anything,
+  // for a negative height or width, channels outside 1…4, or a size that cannot be allocated.
   Image(int64_t height, int64_t width, int64_t channels);
   uint8_t& at(int64_t y, int64_t x, int64_t c) { return pixels[static_cast<size_t>((y * width + x) * channels + c)]; }
   uint8_t at(int64_t y, int64_t x, int64_t c) const { return pixels[static_cast<size_t>((y * width + x) * channels + c)]; }
@@ -43,14 +46,20 @@ struct Image {
 // reason), for a malformed or truncated PGM/PPM, or when channels is outside 0…4.
 Image readImage(const std::string& path, int channels = 0);
 
+// Throws dlcam::Error "<what>: <why>" unless the image is non-empty (height and width ≥ 1) with
+// 1 to 4 channels and height·width·channels pixel values.
+void checkImage(const Image& image, const char* what);
+
 // Writes an 8-bit PNG (1…4 channels: gray, gray+alpha, RGB, RGBA). The file appears complete or
 // not at all: it is written to a temporary file beside `path` and renamed, replacing any file
 // there; on failure no file is left behind. Throws dlcam::Error naming the path when the image
-// is empty or inconsistent (pixels.size() != height·width·channels) or the file cannot be
-// written.
+// fails checkImage or the file cannot be written.
 void writePng(const std::string& path, const Image& image);
+// The same, staged in `files`: `path` is replaced when files.commit() runs (io/atomic_write.h).
+void writePng(const std::string& path, const Image& image, StagedFiles& files);
 
-// h×w×c float32 tensor (column-major), values 0…255.
+// h×w×c float32 tensor (column-major), values 0…255. Throws dlcam::Error when the image fails
+// checkImage.
 Tensor imageToTensor(const Image& image);
 // The inverse for a rank-2 (h×w, gray) or rank-3 (h×w×c, c in 1…4) tensor of any dtype: values
 // are rounded to the nearest integer and clamped to 0…255 (NaN becomes 0). Throws dlcam::Error

@@ -2,20 +2,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
 #include "io/atomic_write.h"
+#include "io/file_check.h"
 
 namespace dlcam {
 
 std::vector<std::string> readClassNames(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (status.type() == fs::file_type::not_found) fail("readClassNames: ", path, ": no such file");
-  if (fs::is_directory(status)) fail("readClassNames: ", path, ": is a directory, not a class-names file");
+  requireReadableFile(path, "class-names file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("readClassNames: ", path, ": cannot open the file (", std::strerror(errno), ")");
   std::vector<std::string> names;

@@ -16,6 +16,7 @@
 
 #include "core/half.h"
 #include "io/atomic_write.h"
+#include "io/file_check.h"
 #include "kernels/cpu/layout.h"
 
 namespace dlcam {
@@ -378,6 +379,7 @@ void writeValues(std::ostream& out, const Tensor& data, const WriteType& type) {
 }  // namespace
 
 Tensor readNpy(const std::string& path, NpyIndexing indexing) {
+  requireReadableFile(path, ".npy file");
   std::ifstream in(path, std::ios::binary);
   if (!in) failRead(path, "cannot open the file");
   std::error_code ec;
@@ -455,6 +457,12 @@ Tensor readNpy(const std::string& path, NpyIndexing indexing) {
 }
 
 void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& options) {
+  StagedFiles file;
+  writeNpy(path, t, options, file);
+  file.commit();
+}
+
+void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& options, StagedFiles& files) {
   if (!t.defined()) fail("writeNpy: ", path, ": expected a tensor with a value, got an undefined tensor");
   const WriteType type = writeTypeFor(options.type, t.dtype());
   // Every value is checked before the file is created, so a failed write leaves nothing behind.
@@ -486,7 +494,7 @@ void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& o
   header += static_cast<char>(headerLen >> 8);
   header += dict;
 
-  detail::writeFileAtomically(path, "writeNpy", [&](std::ostream& out) {
+  files.stage(path, "writeNpy", [&](std::ostream& out) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     writeValues(out, data, type);
   });

@@ -12,6 +12,8 @@
 
 namespace dlcam {
 
+class StagedFiles;
+
 // How a file's dimensions map onto a tensor's.
 enum class NpyIndexing {
   // File shape (d0, …, dk) is tensor dk×…×d0, the same memory (no value moves). A PyTorch
@@ -43,7 +45,8 @@ struct NpyWriteOptions {
 // shape is the file's shape.
 // float64 files give a float64 tensor, every other dtype float32 (bool as 0 and 1; 64-bit
 // integers beyond 2^24 round). A shape () file gives a rank-0 tensor.
-// Throws dlcam::Error naming the path when the file cannot be read, is not a .npy file, has
+// Throws dlcam::Error naming the path when the file is missing or cannot be read
+// (requireReadableFile, io/file_check.h: "no such file"), is not a .npy file, has
 // an unsupported version or dtype (big-endian, object, structured, complex, string), a
 // malformed header, or a data size that does not match its shape.
 Tensor readNpy(const std::string& path, NpyIndexing indexing = NpyIndexing::Reversed);
@@ -55,5 +58,7 @@ Tensor readNpy(const std::string& path, NpyIndexing indexing = NpyIndexing::Reve
 // undefined, its rank is too large for a version 1.0 header (NumPy itself reads at most rank
 // 32), a value does not fit an integer type, or the file cannot be written.
 void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& options = {});
+// The same, staged in `files`: `path` is replaced when files.commit() runs (io/atomic_write.h).
+void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& options, StagedFiles& files);
 
 }  // namespace dlcam

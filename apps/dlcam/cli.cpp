@@ -4,7 +4,6 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <iomanip>
 #include <limits>
 #include <new>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "io/file_check.h"
 #include "io/npy.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/layout.h"
@@ -66,14 +66,6 @@ void writeColumns(std::ostream& out, const std::vector<std::pair<std::string, st
     out << "  " << left << std::string(width - left.size() + 3, ' ') << help << "\n";
 }
 
-void requireFile(const std::string& path, const char* what) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (status.type() == std::filesystem::file_type::not_found) fail("cannot open ", what, " '", path, "': no such file");
-  if (status.type() == std::filesystem::file_type::directory)
-    fail("cannot open ", what, " '", path, "': it is a directory");
-}
-
 }  // namespace
 
 bool ParsedArgs::has(const std::string& option) const {
@@ -86,12 +78,11 @@ std::optional<std::string> ParsedArgs::value(const std::string& option) const {
   return it->second;
 }
 
-std::vector<std::string> ParsedArgs::all(const std::string& option) const {
-  std::vector<std::string> items;
+std::vector<std::pair<std::string, std::string>> ParsedArgs::all(const std::vector<std::string>& options) const {
+  std::vector<std::pair<std::string, std::string>> items;
   for (const auto& [name, text] : given) {
-    if (name != option) continue;
-    const std::vector<std::string> parts = splitCommas(text);
-    items.insert(items.end(), parts.begin(), parts.end());
+    if (std::find(options.begin(), options.end(), name) == options.end()) continue;
+    for (const std::string& item : splitCommas(text)) items.emplace_back(name, item);
   }
   return items;
 }
@@ -189,6 +180,7 @@ ParsedArgs parseArgs(const Command& command, std::span<const std::string> args) 
       if (i + 1 >= args.size()) throw UsageError("option " + given + " needs a value (" + spec.valueName + ")");
       value = args[++i];
     }
+    if (value->empty()) throw UsageError("option " + given + " needs a value (" + spec.valueName + "), got ''");
     parsed.values[spec.name] = *value;
     parsed.given.emplace_back(spec.name, *value);
   };
@@ -294,7 +286,7 @@ std::string millisText(double ms) {
 
 LoadedModel readModel(const std::string& path) {
   Stopwatch clock;
-  requireFile(path, "ONNX model");
+  requireReadableFile(path, "ONNX model");
   LoadedModel loaded;
   loaded.path = path;
   loaded.model = onnx::loadModel(path);
@@ -377,7 +369,7 @@ std::string describeShape(const std::vector<int64_t>& shape) {
 }
 
 ModelInput readModelInput(const std::string& path, const Network& net) {
-  requireFile(path, "input");
+  requireReadableFile(path, "input");
   const Tensor t = readNpy(path);
   std::optional<ModelInput> input = toModelInput(t, net);
   if (!input) {

@@ -67,9 +67,10 @@ struct ParsedArgs {
 
   bool has(const std::string& option) const;  // a flag or an option with a value
   std::optional<std::string> value(const std::string& option) const;
-  // Every value given to `option`, in order; each value is also split at commas
-  // (--class 3 --class 5,7 → {"3", "5", "7"}). Empty when the option is not given.
-  std::vector<std::string> all(const std::string& option) const;
+  // Every value given to any of `options`, as (option, item) in command-line order, each value
+  // split at commas: --class 3 --label cat --class 5,7 → (class, 3), (label, cat), (class, 5),
+  // (class, 7). Empty when none of them is given.
+  std::vector<std::pair<std::string, std::string>> all(const std::vector<std::string>& options) const;
 };
 
 struct Command {
@@ -97,8 +98,8 @@ std::string mainHelp();
 std::string versionText();
 
 // Splits args (the words after the subcommand name) by the command's specs. Throws UsageError
-// for an unknown option, a missing option value, a value given to a flag, or a wrong number of
-// positional arguments (unless --help is given, which needs none).
+// for an unknown option, a missing or empty option value, a value given to a flag, or a wrong
+// number of positional arguments (unless --help is given, which needs none).
 ParsedArgs parseArgs(const Command& command, std::span<const std::string> args);
 // "3,5,7" → {"3", "5", "7"}; "" → {""}.
 std::vector<std::string> splitCommas(const std::string& text);

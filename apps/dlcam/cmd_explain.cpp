@@ -2,16 +2,16 @@
 // a report (gradcam/gradcam.h, MATLAB's gradCAM).
 //
 // Everything is computed before anything is written: the input is prepared
-// (explain_input.h), gradCAM runs once for every target and observation, the pictures are
-// drawn; then the files are written (each atomically), and a failed write removes the files
-// this run wrote before it; then the report goes to stdout.
+// (explain_input.h), the output paths are checked against each other and the files read,
+// gradCAM runs once for every target and observation, the pictures are drawn; then every file
+// is staged beside its path and, once all are written, renamed into place (io/atomic_write.h),
+// so that a failed run replaces no file; then the report goes to stdout.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string_view>
 
 #include "apps/dlcam/cli.h"
@@ -22,6 +22,8 @@
 #include "core/error.h"
 #include "gradcam/gradcam.h"
 #include "gradcam/picture.h"
+#include "io/atomic_write.h"
+#include "io/file_check.h"
 #include "io/labels.h"
 #include "io/npy.h"
 
@@ -31,11 +33,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A class asked for by --class (its index) or --label (its name in --labels).
+struct RequestedClass {
+  bool byLabel = false;
+  std::string text;
+};
+
 struct ExplainOptions {
   InputOptions input;
   GradCamOptions gradcam;
   OverlayOptions overlay;
-  std::vector<std::pair<bool, std::string>> targets;  // (is a label, text), in command-line order
+  std::vector<RequestedClass> classes;  // in command-line order; empty: the predicted class
   std::optional<std::string> out, saveMap, labelsPath;
   bool json = false, verbose = false;
 };
@@ -55,13 +63,16 @@ std::vector<double> numberList(const std::string& option, const std::string& tex
   return values;
 }
 
-// "1/255" or "0.00392157".
+// "1/255" or "0.00392157": finite and nonzero (1e308/1e-308 is neither).
 double scaleOption(const std::string& text) {
   const size_t slash = text.find('/');
-  if (slash == std::string::npos) return numberOption("scale", text);
-  const double num = numberOption("scale", text.substr(0, slash)), den = numberOption("scale", text.substr(slash + 1));
-  if (den == 0) throw UsageError("--scale expects a number or a fraction such as 1/255, got '" + text + "'");
-  return num / den;
+  const double scale =
+      slash == std::string::npos
+          ? numberOption("scale", text)
+          : numberOption("scale", text.substr(0, slash)) / numberOption("scale", text.substr(slash + 1));
+  if (!std::isfinite(scale) || scale == 0)
+    throw UsageError("--scale expects a finite nonzero number or a fraction such as 1/255, got '" + text + "'");
+  return scale;
 }
 
 // "224x224" (or "224×224").
@@ -96,19 +107,16 @@ ExplainOptions parseOptions(const ParsedArgs& args) {
   o.out = args.value("out");
   o.saveMap = args.value("save-map");
   o.labelsPath = args.value("labels");
-  for (const auto& [option, text] : args.given) {
-    if (option != "class" && option != "label") continue;
-    for (const std::string& item : splitCommas(text)) {
-      if (item.empty()) throw UsageError("--" + option + " has an empty item in '" + text + "'");
-      if (option == "class") {
-        int64_t index = -1;
-        const char* end = item.data() + item.size();
-        auto [ptr, ec] = std::from_chars(item.data(), end, index);
-        if (ec != std::errc() || ptr != end || index < 0)
-          throw UsageError("--class expects class indices (0-based integers), got '" + item + "'");
-      }
-      o.targets.emplace_back(option == "label", item);
+  for (const auto& [option, item] : args.all({"class", "label"})) {
+    if (item.empty()) throw UsageError("--" + option + " has an empty item in its comma list");
+    if (option == "class") {
+      int64_t index = -1;
+      const char* end = item.data() + item.size();
+      auto [ptr, ec] = std::from_chars(item.data(), end, index);
+      if (ec != std::errc() || ptr != end || index < 0)
+        throw UsageError("--class expects class indices (0-based integers), got '" + item + "'");
     }
+    o.classes.push_back({.byLabel = option == "label", .text = item});
   }
   if (auto v = args.value("feature-layer")) o.gradcam.featureLayer = *v;
   if (auto v = args.value("reduction-layer")) o.gradcam.reductionLayer = *v;
@@ -124,8 +132,10 @@ ExplainOptions parseOptions(const ParsedArgs& args) {
       throw UsageError("--alpha expects a number from 0 to 1, got '" + *v + "'");
   }
   if (auto v = args.value("input-format")) {
-    parseValue("input-format", "dimension labels S, C, B and T (at most one each of C, B, T): SSC, CT...", *v,
-               [](const std::string& text) { return DimFormat(text); });
+    const std::string accepted = "dimension labels S, C, B and T (at most one each of C, B, T): SSC, CT...";
+    if (v->find_first_not_of("SCBT") != std::string::npos)
+      throw UsageError("--input-format expects " + accepted + ", got '" + *v + "'");
+    parseValue("input-format", accepted, *v, [](const std::string& text) { return DimFormat(text); });
     o.input.inputFormat = *v;
   }
   if (auto v = args.value("resize")) o.input.resize = sizeOption(*v);
@@ -151,25 +161,47 @@ std::vector<int64_t> declaredDims(const onnx::ValueInfo& input) {
   return dims;
 }
 
+// The size of a layer's C dimension; 0 without one.
+int64_t channelCount(const Network& net, const std::string& layer) {
+  const ActivationInfo& info = net.outputInfo(layer);
+  const int c = info.format.find('C');
+  return c >= 0 ? info.size[c] : 0;
+}
+
+// Whether the class names (one per class of the network's output) name the channels of
+// `layer`: it is the output layer, or it has as many channels as the output has classes. An
+// inner layer with another channel count (a convolution given as --reduction-layer) has
+// channels, not classes, and its channel 3 is no class named on line 4.
+bool namesFit(const Network& net, const std::string& layer, const std::vector<std::string>& names) {
+  if (names.empty() || !net.contains(layer)) return false;
+  return &net.layer(layer) == &net.outputLayer() || channelCount(net, layer) == static_cast<int64_t>(names.size());
+}
+
 // The classes to explain, as gradCAM takes them: the given indices and labels (resolved
-// through the labels file) in command-line order, or each observation's predicted class.
-CamTarget resolveTargets(const ExplainOptions& o, const std::vector<std::string>& names) {
-  if (o.targets.empty()) return CamTarget::predicted();
+// through the labels file) in command-line order; empty for each observation's predicted
+// class.
+std::vector<int64_t> requestedIndices(const ExplainOptions& o, const Network& net,
+                                      const std::vector<std::string>& names) {
   std::vector<int64_t> indices;
-  for (const auto& [isLabel, text] : o.targets) {
-    if (!isLabel) {
-      indices.push_back(std::stoll(text));
+  for (const RequestedClass& c : o.classes) {
+    if (!c.byLabel) {
+      indices.push_back(std::stoll(c.text));
     } else {
-      auto it = std::find(names.begin(), names.end(), text);
+      auto it = std::find(names.begin(), names.end(), c.text);
       if (it == names.end())
-        fail("unknown class label '", text, "': labels file '", *o.labelsPath, "' (", names.size(),
-             " classes) does not list it", didYouMean(text, names));
+        fail("unknown class label '", c.text, "': labels file '", *o.labelsPath, "' (", names.size(),
+             " classes) does not list it", didYouMean(c.text, names));
+      const std::string& reduction = o.gradcam.reductionLayer;
+      if (!reduction.empty() && net.contains(reduction) && !namesFit(net, reduction, names))
+        fail("--label '", c.text, "' names a class of the network's output, but reduction layer '", reduction,
+             "' has ", channelCount(net, reduction), " channels, not the output's ", names.size(),
+             " classes; give a channel index with --class");
       indices.push_back(it - names.begin());
     }
     if (std::count(indices.begin(), indices.end(), indices.back()) > 1)
       throw UsageError(detail::cat("class ", indices.back(), " is asked for twice"));
   }
-  return CamTarget(indices);
+  return indices;
 }
 
 std::string labelOf(int64_t classIndex, const std::vector<std::string>& names) {
@@ -186,10 +218,12 @@ std::string classText(int64_t classIndex, const std::vector<std::string>& names)
 // What one run computed: the result, its layout and the pictures, before anything is written.
 struct Explanation {
   GradCamResult result;
-  ActivationInfo feature;              // the feature layer's activation for this input
   std::vector<int64_t> mapSize;        // one map: h×w, h×w×d or 1×t
   int64_t targets = 1, observations = 1;
   Tensor savedMap;                     // MATLAB's shape: trailing B, then N, dropped when 1
+  // The class names of the classes explained: the labels file's when they name the reduction
+  // layer's channels (namesFit), else none.
+  std::vector<std::string> explainedNames;
   struct Picture {
     std::string path;
     Image image;
@@ -247,17 +281,54 @@ std::string withSuffix(const std::string& path, const std::string& suffix) {
   return (p.parent_path() / (p.stem().string() + suffix + p.extension().string())).string();
 }
 
+// --out, or <input name>-gradcam.png in the current directory.
+std::string pictureBase(const ExplainOptions& o, const std::string& inputPath) {
+  return o.out.value_or(fs::path(inputPath).stem().string() + "-gradcam.png");
+}
+
+// The pictures' paths, target n of observation b at n + N·b: the base with -class<N> added
+// when several classes are explained, and -obs<B> for several observations. `classes`: the
+// requested classes (empty: one, the predicted class).
+std::vector<std::string> picturePaths(const std::string& base, const std::vector<int64_t>& classes,
+                                      int64_t observations) {
+  const size_t targets = std::max<size_t>(classes.size(), 1);
+  std::vector<std::string> paths;
+  for (int64_t b = 0; b < observations; ++b)
+    for (size_t n = 0; n < targets; ++n)
+      paths.push_back(withSuffix(base, (targets > 1 ? "-class" + std::to_string(classes[n]) : "") +
+                                           (observations > 1 ? "-obs" + std::to_string(b) : "")));
+  return paths;
+}
+
+// A file the run reads or writes, and what named it ("--save-map 'map.npy'").
+struct NamedFile {
+  std::string path, what;
+};
+
+// A usage error when two outputs are one file (however their paths are spelled), or an output
+// is one of the files the run reads: an explanation must not overwrite its model or input.
+void checkOutputs(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs) {
+  std::vector<std::string> canonical;
+  for (const NamedFile& f : outputs) canonical.push_back(canonicalPath(f.path));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (canonical[i] == canonical[j])
+        throw UsageError(outputs[j].what + " and " + outputs[i].what + " are the same file");
+    for (const NamedFile& in : inputs)
+      if (canonical[i] == canonicalPath(in.path)) throw UsageError(outputs[i].what + " would overwrite " + in.what);
+  }
+}
+
 void drawPictures(Explanation& e, const PreparedInput& input, const ExplainOptions& o,
-                  const std::vector<std::string>& names) {
-  const std::string base = o.out.value_or(fs::path(input.path).stem().string() + "-gradcam.png");
+                  const std::vector<std::string>& paths) {
   const DimFormat& format = input.x.format();
   for (int64_t b = 0; b < e.observations; ++b) {
     const Tensor data = input.image ? Tensor() : observation(input.display, b);
     for (int64_t n = 0; n < e.targets; ++n) {
-      const int64_t cls = e.result.classes[static_cast<size_t>(n + e.targets * b)];
+      const size_t k = static_cast<size_t>(n + e.targets * b);
+      const int64_t cls = e.result.classes[k];
       Explanation::Picture p;
-      p.path = withSuffix(base, (e.targets > 1 ? "-class" + std::to_string(cls) : "") +
-                                    (e.observations > 1 ? "-obs" + std::to_string(b) : ""));
+      p.path = paths[k];
       const Tensor map = mapSlice(e, n, b);
       if (format.str() == "SSCB") {
         p.image = overlay(input.image ? input.original : npyImage(data), map, o.overlay);
@@ -267,26 +338,26 @@ void drawPictures(Explanation& e, const PreparedInput& input, const ExplainOptio
       } else {
         const std::vector<int64_t> size = {1, data.shape()[1]};  // data: c×t
         p.image = sequenceFigure(data, mapAtSize(map, size, "CT"),
-                                 {.title = "Grad-CAM of class " + classText(cls, names) + ", observation " +
-                                           std::to_string(b)});
+                                 {.title = "Grad-CAM of class " + classText(cls, e.explainedNames) +
+                                           ", observation " + std::to_string(b)});
       }
       e.pictures.push_back(std::move(p));
     }
   }
 }
 
-Explanation explain(const Network& net, const PreparedInput& input, const CamTarget& target, const ExplainOptions& o,
-                    const std::vector<std::string>& names) {
+Explanation explain(const Network& net, const PreparedInput& input, const std::vector<int64_t>& classes,
+                    const ExplainOptions& o, const std::vector<std::string>& names,
+                    const std::vector<std::string>& picturePaths) {
   Explanation e;
-  e.result = gradCAM(net, input.x, target, o.gradcam);
+  e.result = gradCAM(net, input.x, classes.empty() ? CamTarget::predicted() : CamTarget(classes), o.gradcam);
   const Tensor& map = e.result.map;
   e.mapSize.assign(map.shape().dims().begin(), map.shape().dims().end() - 2);
   e.targets = map.shape()[map.rank() - 2];
   e.observations = map.shape()[map.rank() - 1];
-
-  const std::vector<ActivationInfo> activations = net.inferActivations(input.x.shape());
-  for (size_t k = 0; k < net.numLayers(); ++k)
-    if (net.layer(k).name() == e.result.featureLayer) e.feature = activations[k];
+  DLCAM_ASSERT(static_cast<int64_t>(picturePaths.size()) == e.targets * e.observations,
+               "one picture path per map: ", picturePaths.size(), " for ", e.targets, "×", e.observations);
+  if (namesFit(net, e.result.reductionLayer, names)) e.explainedNames = names;
 
   std::vector<int64_t> saved = map.shape().dims();
   if (saved.back() == 1) {
@@ -294,33 +365,19 @@ Explanation explain(const Network& net, const PreparedInput& input, const CamTar
     if (saved.back() == 1) saved.pop_back();
   }
   e.savedMap = map.reshaped(Shape(saved));
-  drawPictures(e, input, o, names);
+  drawPictures(e, input, o, picturePaths);
   return e;
 }
 
-// Writes the map and the pictures; when a write fails, removes the files written before it.
+// Writes the map and the pictures, each staged beside its path; only when every one is
+// written are they renamed into place, so that a failed write replaces no file and leaves no
+// temporary one. Returns the paths written.
 std::vector<std::string> writeFiles(const Explanation& e, const ExplainOptions& o) {
-  std::set<std::string> paths;
-  for (const auto& p : e.pictures) paths.insert(p.path);
-  if (o.saveMap && paths.count(*o.saveMap)) fail("--save-map '", *o.saveMap, "' is also the picture's file name");
-
-  std::vector<std::string> written;
-  try {
-    if (o.saveMap) {
-      writeNpy(*o.saveMap, e.savedMap, {.indexing = NpyIndexing::Same});
-      written.push_back(*o.saveMap);
-    }
-    for (const auto& p : e.pictures) {
-      writePng(p.path, p.image);
-      written.push_back(p.path);
-    }
-  } catch (...) {
-    for (const std::string& path : written) {
-      std::error_code ec;
-      fs::remove(path, ec);
-    }
-    throw;
-  }
+  StagedFiles files;
+  if (o.saveMap) writeNpy(*o.saveMap, e.savedMap, {.indexing = NpyIndexing::Same}, files);
+  for (const auto& p : e.pictures) writePng(p.path, p.image, files);
+  const std::vector<std::string> written = files.paths();
+  files.commit();
   return written;
 }
 
@@ -357,7 +414,7 @@ std::string featureMapText(const ActivationInfo& feature) {
   return "the " + detail::sizesText(sizes) + " feature map";
 }
 
-std::string mapDims(const DimFormat& format) {
+std::string mapDimsText(const DimFormat& format) {
   return format.str() == "SSCB" ? "h×w" : format.str() == "SSSCB" ? "h×w×d" : "1×t";
 }
 
@@ -368,13 +425,13 @@ void printText(std::ostream& out, const std::string& model, const PreparedInput&
   out << "model:      " << model << "\n";
   const std::vector<std::string> steps = describePreparation(input, o.input);
   for (size_t k = 0; k < steps.size(); ++k) out << (k ? "            " : "input:      ") << steps[k] << "\n";
-  out << "layers:     feature '" << r.featureLayer << "' " << e.feature.str() << "\n";
+  out << "layers:     feature '" << r.featureLayer << "' " << r.featureActivation.str() << "\n";
   out << "            reduction '" << r.reductionLayer << "'\n";
-  out << "map:        " << detail::sizesText(e.mapSize) << " (" << mapDims(input.x.format()) << ") per class and "
+  out << "map:        " << detail::sizesText(e.mapSize) << " (" << mapDimsText(input.x.format()) << ") per class and "
       << "observation, "
       << (o.gradcam.upsampling == Upsampling::None
               ? "the feature map's size (not upsampled)"
-              : upsamplingName(o.gradcam.upsampling) + " upsampling of " + featureMapText(e.feature))
+              : upsamplingName(o.gradcam.upsampling) + " upsampling of " + featureMapText(r.featureActivation))
       << "\n";
   const std::vector<Prediction> predicted = predictions(r.output);
   for (int64_t b = 0; b < e.observations; ++b) {
@@ -388,7 +445,8 @@ void printText(std::ostream& out, const std::string& model, const PreparedInput&
     }
     for (int64_t n = 0; n < e.targets; ++n) {
       const size_t k = static_cast<size_t>(n + e.targets * b);
-      out << "  explained  class " << classText(r.classes[k], names) << ", score " << scoreText(r.scores[k]) << "\n";
+      out << "  explained  class " << classText(r.classes[k], e.explainedNames) << ", score "
+          << scoreText(r.scores[k]) << "\n";
     }
   }
   for (size_t k = 0; k < written.size(); ++k) out << (k ? "            " : "wrote:      ") << written[k] << "\n";
@@ -397,7 +455,9 @@ void printText(std::ostream& out, const std::string& model, const PreparedInput&
 Json jsonReport(const std::string& model, const PreparedInput& input, const Explanation& e, const ExplainOptions& o,
                 const std::vector<std::string>& names, const std::vector<std::string>& written) {
   const GradCamResult& r = e.result;
-  auto labelJson = [&](int64_t cls) { return labelOf(cls, names).empty() ? Json() : Json(labelOf(cls, names)); };
+  auto labelJson = [](int64_t cls, const std::vector<std::string>& names) {
+    return labelOf(cls, names).empty() ? Json() : Json(labelOf(cls, names));
+  };
   Json j = Json::object();
   j.set("model", model);
   Json in = Json::object();
@@ -413,12 +473,12 @@ Json jsonReport(const std::string& model, const PreparedInput& input, const Expl
   in.set("dims", onnxDimNames(input.onnxShape().size()));
   j.set("input", std::move(in));
   j.set("featureLayer", r.featureLayer);
-  j.set("featureSize", Json::array(e.feature.size.dims()));
-  j.set("featureFormat", e.feature.format.str());
+  j.set("featureSize", Json::array(r.featureActivation.size.dims()));
+  j.set("featureFormat", r.featureActivation.format.str());
   j.set("reductionLayer", r.reductionLayer);
   j.set("upsampling", upsamplingName(o.gradcam.upsampling));
   j.set("mapSize", Json::array(e.mapSize));
-  j.set("mapDims", mapDims(input.x.format()));
+  j.set("mapDims", mapDimsText(input.x.format()));
   const std::vector<Prediction> predicted = predictions(r.output);
   Json observations = Json::array();
   for (int64_t b = 0; b < e.observations; ++b) {
@@ -428,7 +488,7 @@ Json jsonReport(const std::string& model, const PreparedInput& input, const Expl
       const Prediction& p = predicted[static_cast<size_t>(b)];
       Json pj = Json::object();
       pj.set("class", p.classIndex);
-      pj.set("label", labelJson(p.classIndex));
+      pj.set("label", labelJson(p.classIndex, names));
       pj.set("score", p.score);
       ob.set("predicted", std::move(pj));
     } else {
@@ -439,7 +499,7 @@ Json jsonReport(const std::string& model, const PreparedInput& input, const Expl
       const size_t k = static_cast<size_t>(n + e.targets * b);
       Json x = Json::object();
       x.set("class", r.classes[k]);
-      x.set("label", labelJson(r.classes[k]));
+      x.set("label", labelJson(r.classes[k], e.explainedNames));
       x.set("score", r.scores[k]);
       x.set("picture", e.pictures[k].path);
       explained.push(std::move(x));
@@ -453,16 +513,33 @@ Json jsonReport(const std::string& model, const PreparedInput& input, const Expl
   return j;
 }
 
+// The files the run would write: the map and the pictures, each named after the option
+// that chose its path.
+std::vector<NamedFile> outputFiles(const ExplainOptions& o, const std::vector<std::string>& picturePaths) {
+  std::vector<NamedFile> files;
+  if (o.saveMap) files.push_back({*o.saveMap, "--save-map '" + *o.saveMap + "'"});
+  for (const std::string& path : picturePaths) {
+    if (o.out && path == *o.out)
+      files.push_back({path, "--out '" + path + "'"});
+    else
+      files.push_back({path, "the picture '" + path + "'" + (o.out ? " (from --out '" + *o.out + "')" : "")});
+  }
+  return files;
+}
+
 int runExplain(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   const ExplainOptions o = parseOptions(args);
+  const std::string& modelPath = args.positionals[0];
   const std::string& inputPath = args.positionals[1];
+  checkInputOptions(inputPath, o.input);
   const std::vector<std::string> names = o.labelsPath ? readClassNames(*o.labelsPath) : std::vector<std::string>{};
-  for (const auto& [isLabel, text] : o.targets)
-    if (isLabel && names.empty()) fail("--label '", text, "' needs --labels FILE: the class names to look it up in");
+  for (const RequestedClass& c : o.classes)
+    if (c.byLabel && names.empty())
+      fail("--label '", c.text, "' needs --labels FILE: the class names to look it up in");
 
   // The input is prepared from the file's declared input, before the import, so that a model
   // with open H and W can be imported for the input's size.
-  LoadedModel loaded = readModel(args.positionals[0]);
+  LoadedModel loaded = readModel(modelPath);
   onnx::ImportOptions importOpts = importOptions(args);
   std::vector<int64_t> declared =
       importOpts.inputShape.empty() ? declaredDims(declaredInput(loaded)) : importOpts.inputShape;
@@ -484,9 +561,18 @@ int runExplain(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
       fail("labels file '", *o.labelsPath, "' does not fit the model: ", e.what());
     }
   }
+  const std::vector<int64_t> classes = requestedIndices(o, loaded.net, names);
+
+  // Every output path is known before gradCAM runs: none may be another, or a file read.
+  const int batch = input.x.format().find('B');
+  const int64_t observations = batch >= 0 ? input.x.size(batch) : 1;
+  const std::vector<std::string> pictures = picturePaths(pictureBase(o, inputPath), classes, observations);
+  std::vector<NamedFile> read = {{modelPath, "MODEL '" + modelPath + "'"}, {inputPath, "INPUT '" + inputPath + "'"}};
+  if (o.labelsPath) read.push_back({*o.labelsPath, "--labels '" + *o.labelsPath + "'"});
+  checkOutputs(outputFiles(o, pictures), read);
 
   const Stopwatch clock;
-  const Explanation e = explain(loaded.net, input, resolveTargets(o, names), o, names);
+  const Explanation e = explain(loaded.net, input, classes, o, names, pictures);
   if (o.verbose)
     err << "dlcam: gradCAM on " << shapeText(input.onnxShape()) << " and pictures took " << millisText(clock.ms())
         << "\n";
@@ -514,7 +600,8 @@ Command explainCommand() {
       "An image is read with the model's channel count when that is 1 or 3 (RGB images are\n"
       "converted to gray and gray to RGB), else as stored; values are 0...255, as MATLAB's\n"
       "imread gives them; it is resized to the model's input size (or --resize) with bicubic\n"
-      "interpolation and antialiasing, as MATLAB's imresize. An .npy array in the model's own\n"
+      "interpolation and antialiasing and rounded to integers in 0...255, as MATLAB's imresize\n"
+      "of a uint8 image. --input-format is for .npy arrays only. An .npy array in the model's own\n"
       "layout (N×C×H×W..., with or without N, as 'dlcam predict' takes it) is used as it is;\n"
       "for any other layout, --input-format labels its dimensions in MATLAB's order (SSC for\n"
       "h×w×c, SSSC for h×w×d×c, CT for c×t; B for observations) and it is permuted. Then, for\n"
@@ -525,7 +612,8 @@ Command explainCommand() {
       "Without --class or --label, each observation's predicted class is explained. Class\n"
       "indices are 0-based (MATLAB's are 1-based). --class and --label may be repeated or\n"
       "given comma lists (--class 3 --class 5,7); --label looks names up in --labels FILE.\n"
-      "'dlcam info' shows the default feature and reduction layers.\n"
+      "'dlcam info' shows the default feature and reduction layers. Labels name the classes\n"
+      "explained only when the reduction layer's channels are the output's classes.\n"
       "\n"
       "Writes one picture per class and observation: the map over the image (an image file at\n"
       "its original resolution; an .npy image with its channels averaged to gray, or as RGB\n"
@@ -538,8 +626,9 @@ Command explainCommand() {
       "\n"
       "The report (text, or one JSON object with --json) names the input and how it was\n"
       "prepared, the layers, each observation's predicted class and score, the classes\n"
-      "explained with their scores, and the files written. Nothing is written when anything\n"
-      "fails.";
+      "explained with their scores, and the files written. No output may be another output,\n"
+      "MODEL, INPUT or --labels. Nothing is written when anything fails: every file is written\n"
+      "beside its path first and all are renamed into place once all are written.";
   c.positionals = {{"MODEL", "The .onnx file"}, {"INPUT", "An image file, or an .npy array"}};
   c.options = {
       {"class", 0, "N", "Explain class N (0-based; repeat or list: --class 3,5)"},

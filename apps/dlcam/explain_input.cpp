@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 
 #include "apps/dlcam/cli.h"
 #include "autodiff/elementwise.h"
 #include "autodiff/resize.h"
 #include "core/error.h"
+#include "io/file_check.h"
 #include "io/npy.h"
 #include "io/onnx/layout.h"
 
@@ -46,13 +48,17 @@ std::string formatExamples(size_t rank) {
 // x (canonical labels) in the model's format: the same data with a singleton dimension for
 // each of the model's labels x lacks (an "SSC" image becomes "SSCB" with B = 1). Data stays
 // in place: both formats are canonical, so their common dimensions are in the same order.
+// A format that does not fit the model's kind of input is a usage error, as a bad value of
+// any other option is.
 Array toModelFormat(const Array& x, const DimFormat& model, const std::string& given) {
   if (x.format().count('S') != model.count('S') || x.format().count('U') > 0)
-    fail("--input-format '", given, "' labels the input as ", x.format().str(), ", but the network's input is ",
-         model.str(), " (", model.count('S'), " spatial dimensions)");
+    throw UsageError(detail::cat("--input-format '", given, "' labels the input as ", x.format().str(),
+                                 ", but the network's input is ", model.str(), " (", model.count('S'),
+                                 " spatial dimensions)"));
   for (char label : {'C', 'B', 'T'})
     if (x.format().find(label) >= 0 && model.find(label) < 0)
-      fail("--input-format '", given, "' has a ", label, " dimension, but the network's input is ", model.str());
+      throw UsageError(detail::cat("--input-format '", given, "' has a ", label,
+                                   " dimension, but the network's input is ", model.str()));
   std::vector<int64_t> sizes;
   const std::vector<int> spatial = x.format().spatialDims();
   size_t s = 0;
@@ -65,6 +71,16 @@ Array toModelFormat(const Array& x, const DimFormat& model, const std::string& g
     }
   }
   return Array(x.value().reshaped(Shape(sizes)), model);
+}
+
+// MATLAB's imresize of a uint8 image returns uint8: each value rounded to the nearest integer
+// (halves away from zero) and clamped to 0…255, where bicubic interpolation overshoots at
+// sharp edges.
+Array roundToUint8Range(const Array& x) {
+  Tensor t = x.value().clone();
+  float* v = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) v[i] = std::clamp(std::round(v[i]), 0.0f, 255.0f);
+  return Array(t, x.format());
 }
 
 void readImageInput(PreparedInput& in, const std::vector<int64_t>& declared, const InputOptions& options) {
@@ -91,20 +107,20 @@ void readImageInput(PreparedInput& in, const std::vector<int64_t>& declared, con
   }
   Array x(t.reshaped(Shape{t.shape()[0], t.shape()[1], t.shape()[2], 1}), "SSCB");
   if (size[0] != in.original.height || size[1] != in.original.width) {
-    x = resize(x, size, {.method = ResizeMethod::Cubic, .antialiasing = true});
+    x = roundToUint8Range(resize(x, size, {.method = ResizeMethod::Cubic, .antialiasing = true}));
     in.resized = true;
   }
   in.display = x;
 }
 
 void readNpyInput(PreparedInput& in, const std::vector<int64_t>& declared, const InputOptions& options) {
-  if (options.resize) throw UsageError("--resize applies to image files; an .npy input is used at its own size");
   if (options.inputFormat) {
     const Tensor t = readNpy(in.path, NpyIndexing::Same);
     in.storedShape = t.shape().dims();
     if (static_cast<int>(options.inputFormat->size()) < t.rank())
-      fail("--input-format '", *options.inputFormat, "' labels ", options.inputFormat->size(), " dimensions, but '",
-           in.path, "' has ", t.rank(), " (", detail::sizesText(in.storedShape), ")");
+      throw UsageError(detail::cat("--input-format '", *options.inputFormat, "' labels ", options.inputFormat->size(),
+                                   " dimensions, but '", in.path, "' has ", t.rank(), " (",
+                                   detail::sizesText(in.storedShape), ")"));
     in.display = toModelFormat(Array(t.to(DType::Float32), *options.inputFormat),
                                onnx::formatForRank(static_cast<int>(declared.size())), *options.inputFormat);
     return;
@@ -150,18 +166,25 @@ std::string valuesText(const std::vector<double>& values) {
 
 }  // namespace
 
+void checkInputOptions(const std::string& path, const InputOptions& options) {
+  if (isNpyPath(path) && options.resize)
+    throw UsageError("--resize applies to image files; an .npy input is used at its own size");
+  if (!isNpyPath(path) && options.inputFormat)
+    throw UsageError("--input-format labels the dimensions of an .npy array; an image file is read as h×w×c");
+}
+
 std::vector<int64_t> PreparedInput::onnxShape() const { return onnx::onnxShape(x.shape(), x.format()); }
 
 PreparedInput prepareInput(const std::string& path, const std::vector<int64_t>& declared, const InputOptions& options) {
   DLCAM_ASSERT(!declared.empty(), "prepareInput needs the model input's rank");
+  checkInputOptions(path, options);
+  requireReadableFile(path, "input");
   PreparedInput in;
   in.path = path;
-  if (isNpyPath(path)) {
-    if (!std::filesystem::exists(path)) fail("cannot open input '", path, "': no such file");
+  if (isNpyPath(path))
     readNpyInput(in, declared, options);
-  } else {
+  else
     readImageInput(in, declared, options);
-  }
   if (in.display.defined()) in.x = normalise(in.display, options, path);
   return in;
 }
@@ -208,7 +231,7 @@ std::vector<std::string> describePreparation(const PreparedInput& input, const I
                                 channelsName(input.original.channels), " image (h×w), values 0…255"));
     if (input.resized)
       lines.push_back(detail::cat("resized to ", input.x.size(0), "×", input.x.size(1),
-                                  " (bicubic, antialiased, as MATLAB's imresize)"));
+                                  " (bicubic, antialiased, rounded to 0…255, as MATLAB's imresize)"));
   } else if (options.inputFormat) {
     lines.push_back(detail::cat(input.path, ": ", stored, " labelled ", *options.inputFormat,
                                 " (--input-format), permuted to the model's layout"));

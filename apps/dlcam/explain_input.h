@@ -3,7 +3,8 @@
 //
 //   image   read as the model's channel count (1 or 3: gray↔RGB conversion; else as stored),
 //           values 0…255, resized to the model's H×W (or --resize) with bicubic
-//           interpolation and antialiasing (MATLAB imresize's default)
+//           interpolation and antialiasing (MATLAB imresize's default), rounded to integers
+//           in 0…255 (imresize of a uint8 image)
 //   .npy    in the model's layout (ONNX order, with or without N) as it is; or with
 //           --input-format, its dimensions labelled in MATLAB's order ("SSC" = h×w×c) and
 //           permuted to the model's layout
@@ -48,10 +49,16 @@ struct PreparedInput {
   std::vector<int64_t> onnxShape() const;
 };
 
+// Throws UsageError for an option that does not apply to INPUT's kind: --resize for an .npy,
+// --input-format for an image file.
+void checkInputOptions(const std::string& path, const InputOptions& options);
+
 // Reads and prepares INPUT for a model input of ONNX shape `declared` (the file's, −1 where
-// it is open; empty when the file does not say). Throws dlcam::Error naming the file when it
-// cannot be read or does not fit the model's kind of input; UsageError for options that do
-// not fit it (--resize for an .npy, --mean/--std with another channel count).
+// it is open; empty when the file does not say). A resized image is rounded and clamped to
+// 0…255, as MATLAB's imresize returns a uint8 image. Throws dlcam::Error naming the file when
+// it cannot be read or does not fit the model's kind of input; UsageError for options that do
+// not fit it (checkInputOptions; --input-format that labels fewer dimensions than the file has
+// or does not fit the model's kind of input; --mean/--std with another channel count).
 PreparedInput prepareInput(const std::string& path, const std::vector<int64_t>& declared, const InputOptions& options);
 
 // The ONNX input shape to import a model with when its file leaves dimensions other than the

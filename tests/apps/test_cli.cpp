@@ -9,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apps/dlcam/cli.h"
@@ -350,7 +351,8 @@ TEST_CASE("dlcam info and predict take --input-shape for a model with symbolic H
   const Result channels = run({"info", model, "--input-shape", "1,3,5,4"});
   CHECK(channels.code == 1);
   CHECK(channels.err.find("fixes it to 2") != std::string::npos);
-  for (const char* bad : {"", "1,2,,4", "1,2,5,4,", "1,2,x,4", "0,2,5,4", "1,-2,5,4", "1 2 5 4", "1,2,5,99999999999999999999"}) {
+  for (const char* bad :
+       {"1,2,,4", "1,2,5,4,", "1,2,x,4", "0,2,5,4", "1,-2,5,4", "1 2 5 4", "1,2,5,99999999999999999999"}) {
     INFO("value: '", bad, "'");
     const Result u = run({"info", model, "--input-shape", bad});
     CHECK(u.code == 2);
@@ -413,7 +415,7 @@ TEST_CASE("dlcam reports errors on stderr with exit code 1") {
 
 TEST_CASE("dlcam reports usage errors with the usage and exit code 2") {
   const std::string model = modelPath("mlp_ops"), input = inputPath("mlp_ops");
-  for (const char* bad : {"0", "-2", "abc", "3x", ""}) {
+  for (const char* bad : {"0", "-2", "abc", "3x"}) {
     INFO("--top '", bad, "'");
     const Result r = run({"predict", model, input, "--top", bad});
     CHECK(r.code == 2);
@@ -428,6 +430,21 @@ TEST_CASE("dlcam reports usage errors with the usage and exit code 2") {
 
   CHECK(run({"predict", model, input, "-x"}).code == 2);
   CHECK(run({"predict", model, input, "--top"}).err.find("option --top needs a value (K)") != std::string::npos);
+  // An empty value is no value, for every option: refused while the command line is parsed.
+  for (const auto& [option, command] : std::vector<std::pair<std::string, std::string>>{
+           {"--top", "predict"}, {"--labels", "predict"}, {"--save-output", "predict"}, {"--input-shape", "info"}}) {
+    INFO("option ", option);
+    const std::vector<std::string> words =
+        command == "info" ? std::vector<std::string>{"info", model} : std::vector<std::string>{"predict", model, input};
+    std::vector<std::string> separate = words, joined = words;
+    separate.insert(separate.end(), {option, ""});
+    joined.push_back(option + "=");
+    for (const Result& empty : {run(separate), run(joined)}) {
+      CHECK(empty.code == 2);
+      CHECK(empty.err.starts_with("dlcam: error: option " + option + " needs a value ("));
+      CHECK(empty.err.find("got ''") != std::string::npos);
+    }
+  }
   CHECK(run({"info", model, "--verbose=yes"}).err.find("option --verbose takes no value") != std::string::npos);
 
   const Result missing = run({"predict", model});
@@ -478,14 +495,17 @@ TEST_CASE("dlcam predict --verbose prints timings on stderr only") {
 }
 
 TEST_CASE("dlcam options: a repeated option keeps its last value and all of them in order") {
+  using Items = std::vector<std::pair<std::string, std::string>>;
   const cli::Command& explain = *cli::findCommand("explain");
-  const std::vector<std::string> words = {"m.onnx", "--class", "3", "x.npy", "--class=5,7", "--label", "cat"};
+  const std::vector<std::string> words = {"m.onnx", "--class", "3", "x.npy", "--label", "cat", "--class=5,7"};
   const cli::ParsedArgs args = cli::parseArgs(explain, words);
   CHECK(args.positionals == std::vector<std::string>{"m.onnx", "x.npy"});
   CHECK(args.value("class") == "5,7");
-  CHECK(args.all("class") == std::vector<std::string>{"3", "5", "7"});
-  CHECK(args.all("label") == std::vector<std::string>{"cat"});
-  CHECK(args.all("out").empty());
+  CHECK(args.all({"class"}) == Items{{"class", "3"}, {"class", "5"}, {"class", "7"}});
+  CHECK(args.all({"label"}) == Items{{"label", "cat"}});
+  // Several options: their items interleaved as the command line gives them.
+  CHECK(args.all({"class", "label"}) == Items{{"class", "3"}, {"label", "cat"}, {"class", "5"}, {"class", "7"}});
+  CHECK(args.all({"out"}).empty());
   CHECK(cli::splitCommas("") == std::vector<std::string>{""});
   CHECK(cli::splitCommas("a,,b") == std::vector<std::string>{"a", "", "b"});
 }

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "apps/dlcam/cli.h"
+#include "apps/dlcam/explain_input.h"
 #include "autodiff/resize.h"
 #include "core/error.h"
 #include "gradcam/gradcam.h"
@@ -167,11 +169,12 @@ TEST_CASE("dlcam explain of an image file: resized to the model's size, drawn at
   CHECK(picture.height == 30);
   CHECK(picture.width == 40);
   CHECK(r.out.find("photo.png: 30×40 RGB image (h×w), values 0…255") != std::string::npos);
-  CHECK(r.out.find("resized to 17×15 (bicubic, antialiased") != std::string::npos);
+  CHECK(r.out.find("resized to 17×15 (bicubic, antialiased, rounded to 0…255") != std::string::npos);
   CHECK(r.out.find("x = (x·1/255 − 0.5,0.25,0) / 2 per channel") != std::string::npos);
   CHECK(r.out.find("network input 1×3×17×15 (N×C×H×W)") != std::string::npos);
 
-  // The same preparation by hand: imresize to 17×15, then (x/255 − mean) / std per channel.
+  // The same preparation by hand: imresize to 17×15 (uint8 in, uint8 out: rounded and clamped
+  // to 0…255), then (x/255 − mean) / std per channel.
   const Network net = onnx::importNetwork(modelPath(name));
   const Tensor pixels = imageToTensor(original);
   Array X = resize(Array(pixels.reshaped(Shape{30, 40, 3, 1}), "SSCB"), {17, 15}, {.method = ResizeMethod::Cubic});
@@ -180,7 +183,7 @@ TEST_CASE("dlcam explain of an image file: resized to the model's size, drawn at
   for (int64_t c = 0; c < 3; ++c)
     for (int64_t i = 0; i < 17 * 15; ++i) {
       float& v = x.data<float>()[c * 17 * 15 + i];
-      v = (v * (1.0f / 255.0f) - mean[c]) / 2.0f;
+      v = (std::clamp(std::round(v), 0.0f, 255.0f) * (1.0f / 255.0f) - mean[c]) / 2.0f;
     }
   const GradCamResult expected = gradCAM(net, Array(x, "SSCB"), CamTarget::predicted());
   CHECK(relativeError(savedMap(dir.file("map.npy")), matlabShape(expected.map)) < 1e-5);
@@ -395,8 +398,8 @@ TEST_CASE("dlcam explain errors: one line, exit code 1, nothing written") {
     CHECK(f.code == 1);
     CHECK(f.err.find("(4×29×33 read as CSS) becomes 1×4×29×33 (N×C×H×W)") != std::string::npos);
   }
-  SUBCASE("a later write fails: the files written before it are removed") {
-    // The map is written first; the picture's folder does not exist.
+  SUBCASE("a later write fails: no file is written") {
+    // The map is staged first; the picture's folder does not exist.
     const Result r = run({"explain", model, input, "--save-map", dir.file("map.npy"), "--out",
                           dir.file("no/such/dir/cam.png")});
     CHECK(r.code == 1);
@@ -414,7 +417,17 @@ TEST_CASE("dlcam explain usage errors: exit code 2 with the usage") {
       {"--upsampling", "cubic"}, {"--alpha", "2"},      {"--alpha", "-0.1"}, {"--alpha", "x"},
       {"--device", "tpu"},       {"--colormap", "hot"}, {"--class", "-1"},   {"--class", "1.5"},
       {"--class", "3,"},         {"--class", "2,2"},    {"--scale", "1/0"},  {"--std", "0"},
-      {"--mean", "1,2"},         {"--resize", "10x"},   {"--input-format", "SSQ"}};
+      {"--mean", "1,2"},         {"--resize", "10x"},   {"--input-format", "SSQ"},
+      // --scale, --mean and --std: finite, and --scale nonzero (1e308/1e-308 is infinite).
+      {"--scale", "1e308/1e-308"}, {"--scale", "0"}, {"--scale", "0/3"}, {"--scale", "inf"}, {"--scale", "nan"},
+      {"--mean", "inf"},         {"--mean", "0,nan,0,0"}, {"--std", "nan"}, {"--std", "-1"}, {"--std", "1e999"},
+      // Empty values, refused while parsing.
+      {"--out", ""},             {"--save-map", ""},    {"--feature-layer", ""}, {"--reduction-layer", ""},
+      {"--labels", ""},          {"--class", ""},
+      // --input-format: labels S, C, B, T only (at most one each of C, B, T), at least as many
+      // as the file's dimensions, and fitting the model's kind of input (SSCB here).
+      {"--input-format", ""},    {"--input-format", "SSCU"}, {"--input-format", "sscb"}, {"--input-format", "SSCC"},
+      {"--input-format", "SSCT"}, {"--input-format", "SSSC"}, {"--input-format", "CT"}, {"--input-format", "SC"}};
   for (const auto& options : bad) {
     std::vector<std::string> args = {"explain", model, input};
     args.insert(args.end(), options.begin(), options.end());
@@ -429,6 +442,175 @@ TEST_CASE("dlcam explain usage errors: exit code 2 with the usage") {
   CHECK(run({"explain", model, input, "--upsampling", "cubic"})
             .err.starts_with("dlcam: error: --upsampling expects bicubic, nearest or none, got 'cubic'\n"));
   CHECK(run({"explain", model}).err.find("'explain' needs INPUT") != std::string::npos);
+}
+
+TEST_CASE("dlcam explain --input-format with an image file is a usage error") {
+  TempDir dir;
+  writePng(dir.file("photo.png"), testImage());
+  const Result r = run({"explain", modelPath("residual_concat_regression"), dir.file("photo.png"), "--input-format",
+                        "SSC", "--out", dir.file("cam.png")});
+  CHECK(r.code == 2);
+  CHECK(r.err.starts_with("dlcam: error: --input-format labels the dimensions of an .npy array"));
+  CHECK(r.err.find("usage: dlcam explain") != std::string::npos);
+  CHECK(!exists(dir.file("cam.png")));
+}
+
+TEST_CASE("dlcam explain of a resized image rounds and clamps it to 0..255, as imresize of uint8 does") {
+  // A sharp black/white edge: bicubic interpolation overshoots on both sides of it.
+  TempDir dir;
+  Image edge(8, 8, 1);
+  for (int64_t y = 0; y < 8; ++y)
+    for (int64_t x = 4; x < 8; ++x) edge.at(y, x, 0) = 255;
+  writePng(dir.file("edge.png"), edge);
+  for (const std::vector<int64_t>& size : {std::vector<int64_t>{5, 5}, std::vector<int64_t>{13, 11}}) {
+    INFO("resized to ", size[0], "×", size[1]);
+    const cli::PreparedInput in = cli::prepareInput(dir.file("edge.png"), {1, 1, size[0], size[1]}, {});
+    REQUIRE(in.resized);
+    REQUIRE(in.x.shape() == Shape{size[0], size[1], 1, 1});
+    // imresize's float result, by the resize function itself: it leaves 0…255 …
+    const Array raw = resize(Array(imageToTensor(edge).reshaped(Shape{8, 8, 1, 1}), "SSCB"), size,
+                             {.method = ResizeMethod::Cubic});
+    const float* r = raw.value().data<float>();
+    CHECK(*std::min_element(r, r + raw.numel()) < -0.5f);
+    CHECK(*std::max_element(r, r + raw.numel()) > 255.5f);
+    // … and the prepared input is that, rounded to the nearest integer and clamped.
+    const float* x = in.x.value().data<float>();
+    for (int64_t i = 0; i < in.x.numel(); ++i) {
+      CHECK(x[i] == std::clamp(std::round(r[i]), 0.0f, 255.0f));
+      CHECK(x[i] == std::round(x[i]));
+      CHECK(x[i] >= 0);
+      CHECK(x[i] <= 255);
+    }
+  }
+}
+
+TEST_CASE("dlcam explain prints class labels only for a reduction layer whose channels are the classes") {
+  TempDir dir;
+  const std::string name = "grouped_depthwise";  // output '/Softmax' 5(C); '/dw/Conv' 9×8×8(C); '/fc/Gemm' 5(C)
+  {
+    std::ofstream labels(dir.file("labels.txt"));
+    for (int c = 0; c < 5; ++c) labels << "class_" << c << "\n";
+  }
+  auto explain = [&](const std::string& reduction, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"explain", modelPath(name), inputPath(name), "--reduction-layer", reduction,
+                                     "--labels", dir.file("labels.txt"), "--out", dir.file("cam.png")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(args);
+  };
+  // /dw/Conv's channel 0 is no class: the index alone. The prediction, from the output, keeps its label.
+  const Result conv = explain("/dw/Conv", {"--class", "0"});
+  REQUIRE(conv.code == 0);
+  CHECK(conv.out.find("  explained  class 0, score ") != std::string::npos);
+  CHECK(conv.out.find("(class_0)") == std::string::npos);
+  CHECK(conv.out.find("  predicted  class 3 (class_3), score ") != std::string::npos);
+  const Result json = explain("/dw/Conv", {"--class", "0", "--json"});
+  REQUIRE(json.code == 0);
+  CHECK(json.out.find("\"label\": \"class_0\"") == std::string::npos);
+  CHECK(json.out.find("\"label\": \"class_3\"") != std::string::npos);
+  CHECK(json.out.find("\"label\": null") != std::string::npos);
+  // A label cannot name one of its channels.
+  const Result label = explain("/dw/Conv", {"--label", "class_1"});
+  CHECK(label.code == 1);
+  CHECK(label.err.find("--label 'class_1' names a class of the network's output, but reduction layer '/dw/Conv' "
+                       "has 8 channels, not the output's 5 classes") != std::string::npos);
+  // /fc/Gemm, the logits before the softmax, has the output's 5 classes: labelled.
+  const Result fc = explain("/fc/Gemm", {"--label", "class_1"});
+  REQUIRE(fc.code == 0);
+  CHECK(fc.out.find("  explained  class 1 (class_1), score ") != std::string::npos);
+}
+
+TEST_CASE("dlcam explain refuses outputs that are one file, or a file it reads: exit code 2, naming both") {
+  TempDir dir;
+  const std::string name = "grouped_depthwise";
+  // Copies, so that a run that wrongly goes ahead cannot overwrite the committed fixtures.
+  std::filesystem::copy_file(modelPath(name), dir.file("model.onnx"));
+  std::filesystem::copy_file(inputPath(name), dir.file("input.npy"));
+  const std::string model = dir.file("model.onnx"), input = dir.file("input.npy");
+  auto refused = [&](const std::vector<std::string>& extra, const std::string& first, const std::string& second) {
+    std::vector<std::string> args = {"explain", model, input};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Result r = run(args);
+    CHECK(r.code == 2);
+    CHECK(r.err.starts_with("dlcam: error: "));
+    CHECK(r.err.find(first) != std::string::npos);
+    CHECK(r.err.find(second) != std::string::npos);
+    CHECK(r.err.find("usage: dlcam explain") != std::string::npos);
+  };
+  const auto inputBytes = std::filesystem::file_size(input);
+  SUBCASE("--out is INPUT") {
+    // One observation (C×H×W), so that the picture is --out itself.
+    const Tensor batch = readNpy(input);  // W×H×C×N
+    Tensor one(Shape{batch.shape()[0], batch.shape()[1], batch.shape()[2]});
+    std::copy_n(batch.data<float>(), one.numel(), one.data<float>());
+    writeNpy(dir.file("one.npy"), one);
+    std::vector<std::string> args = {"explain", model, dir.file("one.npy"), "--out", dir.file("one.npy")};
+    const Result r = run(args);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--out '" + dir.file("one.npy") + "' would overwrite INPUT '" + dir.file("one.npy") + "'") !=
+          std::string::npos);
+    CHECK(readNpy(dir.file("one.npy")).shape() == one.shape());
+  }
+  SUBCASE("a picture named from --out is INPUT") {
+    // Two observations: --out input.npy names the pictures input-obs0.npy and input-obs1.npy.
+    std::filesystem::rename(input, dir.file("input-obs1.npy"));
+    const Result r = run({"explain", model, dir.file("input-obs1.npy"), "--out", dir.file("input.npy")});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("the picture '" + dir.file("input-obs1.npy") + "' (from --out '" + dir.file("input.npy") +
+                     "') would overwrite INPUT") != std::string::npos);
+    std::filesystem::rename(dir.file("input-obs1.npy"), input);
+  }
+  SUBCASE("--save-map is MODEL or --labels, spelled another way") {
+    refused({"--save-map", dir.path.string() + "/./model.onnx"}, "--save-map", "MODEL '" + model + "'");
+    std::ofstream(dir.file("labels.txt")) << "a\nb\nc\nd\ne\n";
+    refused({"--labels", dir.file("labels.txt"), "--save-map", dir.file("sub/../labels.txt")}, "--save-map",
+            "--labels '" + dir.file("labels.txt") + "'");
+  }
+  SUBCASE("--save-map is one of the pictures") {
+    refused({"--out", dir.file("cam.png"), "--save-map", dir.file("cam-obs1.png")},
+            "--save-map '" + dir.file("cam-obs1.png") + "'",
+            "the picture '" + dir.file("cam-obs1.png") + "' (from --out '" + dir.file("cam.png") + "')");
+  }
+  SUBCASE("--save-map ./x.png --out x.png, relative to the current directory") {
+    const std::filesystem::path previous = std::filesystem::current_path();
+    // One observation (C×H×W), so that the picture is x.png itself.
+    writeNpy(dir.file("one.npy"), Tensor(Shape{29, 33, 4}));
+    std::filesystem::current_path(dir.path);
+    const Result same = run({"explain", model, dir.file("one.npy"), "--save-map", "./x.png", "--out", "x.png"});
+    std::filesystem::current_path(previous);
+    CHECK(same.code == 2);
+    CHECK(same.err.find("--save-map './x.png' and --out 'x.png' are the same file") != std::string::npos);
+    CHECK(!exists(dir.file("x.png")));
+  }
+  CHECK(std::filesystem::file_size(input) == inputBytes);
+}
+
+TEST_CASE("dlcam explain replaces no file when a write fails") {
+  // The old map is replaced only together with the pictures; the picture's path is a directory,
+  // so its write fails and old.npy must keep its contents.
+  TempDir dir;
+  const std::string name = "grouped_depthwise";
+  const Tensor old = Tensor::fromValues(Shape{2, 2}, std::span<const float>(std::vector<float>{1, 2, 3, 4}));
+  writeNpy(dir.file("old.npy"), old);
+  std::filesystem::create_directory(dir.file("pictures"));
+  // One observation, so that the picture's path is --out itself.
+  const Tensor batch = readNpy(inputPath(name));
+  Tensor one(Shape{batch.shape()[0], batch.shape()[1], batch.shape()[2]});
+  std::copy_n(batch.data<float>(), one.numel(), one.data<float>());
+  writeNpy(dir.file("one.npy"), one);
+  const Result r = run({"explain", modelPath(name), dir.file("one.npy"), "--save-map", dir.file("old.npy"), "--out",
+                        dir.file("pictures")});
+  CHECK(r.code == 1);
+  CHECK(r.err.find(dir.file("pictures")) != std::string::npos);
+  CHECK(r.out.empty());
+  const Tensor kept = readNpy(dir.file("old.npy"));
+  REQUIRE(kept.shape() == old.shape());
+  for (int64_t i = 0; i < 4; ++i) CHECK(kept.at(i) == old.at(i));
+  // No temporary file is left behind.
+  std::vector<std::string> entries;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path)) entries.push_back(e.path().filename().string());
+  std::sort(entries.begin(), entries.end());
+  CHECK(entries == std::vector<std::string>{"old.npy", "one.npy", "pictures"});
+  CHECK(std::filesystem::is_empty(dir.file("pictures")));
 }
 
 TEST_CASE("dlcam help explain describes every option") {

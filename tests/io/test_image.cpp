@@ -361,7 +361,7 @@ TEST_CASE("writePng leaves no file behind when it fails, and no temporary file e
   Image five = patterned(2, 2, 4);
   five.channels = 5;
   checkMessage(errorOf([&] { writePng(dir.file("five.png"), five); }), dir.file("five.png"),
-               "a PNG has 1 to 4 channels, got 5");
+               "an image has 1 to 4 channels, got 5");
   Image short_ = patterned(2, 2, 3);
   short_.pixels.pop_back();
   checkMessage(errorOf([&] { writePng(dir.file("short.png"), short_); }), dir.file("short.png"),
@@ -415,4 +415,31 @@ TEST_CASE("tensorToImage rounds halves away from zero, clamps to 0..255, maps Na
   CHECK_THROWS_WITH_AS(tensorToImage(Tensor(Shape{4})), doctest::Contains("expected an h×w or h×w×c tensor"), Error);
   CHECK_THROWS_WITH_AS(tensorToImage(Tensor(Shape{2, 2, 3, 1})), doctest::Contains("h×w×c"), Error);
   CHECK_THROWS_WITH_AS(tensorToImage(Tensor(Shape{2, 2, 5})), doctest::Contains("1 to 4 channels"), Error);
+}
+
+TEST_CASE("Image checks its size before allocating, and checkImage and imageToTensor check an image's pixels") {
+  CHECK_THROWS_WITH_AS(Image(-1, 5, 3), doctest::Contains("a -1×5 image with 3 channels is not valid"), Error);
+  CHECK_THROWS_WITH_AS(Image(5, -1, 3), doctest::Contains("is not valid"), Error);
+  CHECK_THROWS_WITH_AS(Image(2, 2, 5), doctest::Contains("channels 1…4"), Error);
+  const int64_t huge = int64_t{1} << 40;
+  CHECK_THROWS_WITH_AS(Image(huge, huge, 3), doctest::Contains("is too large"), Error);
+  CHECK(Image(0, 4, 1).pixels.empty());
+
+  Image image = patterned(2, 3, 3);
+  CHECK_NOTHROW(dlcam::checkImage(image, "test"));
+  image.pixels.pop_back();
+  CHECK_THROWS_WITH_AS(dlcam::checkImage(image, "test"), "test: a 2×3×3 image needs 18 pixel values, it holds 17",
+                       Error);
+  CHECK_THROWS_WITH_AS(imageToTensor(image), "imageToTensor: a 2×3×3 image needs 18 pixel values, it holds 17", Error);
+  image.pixels.resize(1000);
+  CHECK_THROWS_AS(imageToTensor(image), Error);
+  Image empty(0, 3, 1);
+  CHECK_THROWS_WITH_AS(dlcam::checkImage(empty, "test"), "test: the image is empty (0×3 pixels)", Error);
+  Image five = patterned(1, 1, 4);
+  five.channels = 5;
+  CHECK_THROWS_WITH_AS(dlcam::checkImage(five, "test"), "test: an image has 1 to 4 channels, got 5", Error);
+  Image overflowing;
+  overflowing.height = overflowing.width = huge;
+  overflowing.channels = 3;
+  CHECK_THROWS_WITH_AS(dlcam::checkImage(overflowing, "test"), doctest::Contains("is too large"), Error);
 }

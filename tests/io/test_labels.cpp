@@ -70,7 +70,7 @@ TEST_CASE("readClassNames reads one name per line, Windows line ends and trailin
 TEST_CASE("readClassNames rejects a missing or empty file and an empty line among the names") {
   TempDir dir("bad");
   const std::string path = dir.file("classes.txt");
-  CHECK_THROWS_WITH_AS(readClassNames(path), doctest::Contains((path + ": no such file").c_str()), Error);
+  CHECK_THROWS_WITH_AS(readClassNames(path), doctest::Contains(("cannot open class-names file '" + path + "': no such file").c_str()), Error);
   CHECK_THROWS_WITH_AS(readClassNames(dir.path.string()), doctest::Contains("is a directory"), Error);
   for (const std::string& text : {std::string(""), std::string("\n"), std::string("\r\n\n")}) {
     CAPTURE(text);
