@@ -11,6 +11,7 @@
 #include "apps/dlcam/cli.h"
 #include "io/onnx/proto.h"
 #include "tests/support/onnx_nets.h"
+#include "tests/support/temp_dir.h"
 
 namespace dlcam::test::cli {
 
@@ -35,22 +36,7 @@ inline Result run(std::vector<std::string> args) {
   return r;
 }
 
-// A fresh directory under the system's temp dir, removed with everything in it at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device seed;
-    path = fs::temp_directory_path() / ("dlcam_cli_test_" + std::to_string(seed()) + "_" + std::to_string(seed()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 // An ONNX model of a chain of nodes without weights: x → ops[0] → ops[1] → … → y. x has the
 // dims given (symbolic ones by name); y's are given too.

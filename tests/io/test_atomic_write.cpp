@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -17,45 +18,17 @@
 #include "io/atomic_write.h"
 #include "io/image.h"
 #include "io/npy.h"
+#include "tests/support/temp_dir.h"
 
 using namespace dlcam;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch directory unique to this process (ctest runs test cases in parallel processes).
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("dlcam_staged_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  // Every name in the directory, sorted.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-  fs::path path;
-};
+using test::TempDir;
 
-void writeText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out);
-}
-
-std::string readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::readText;
+using test::writeText;
 
 // A writer for StagedFiles::stage that writes `text`.
 auto text(const std::string& text) {
@@ -77,7 +50,7 @@ TEST_CASE("StagedFiles replaces its files only on commit, and leaves old files w
     CHECK(readText(dir.file("a.txt")) == "old a");  // staged, not yet in place
     CHECK(!fs::exists(dir.file("b.txt")));
   }  // dropped without commit: the temporary files go, the old file stays
-  CHECK(dir.entries() == Names{"a.txt"});
+  CHECK(dir.entries() == std::set<std::string>{"a.txt"});
   CHECK(readText(dir.file("a.txt")) == "old a");
 
   StagedFiles files;
@@ -85,7 +58,7 @@ TEST_CASE("StagedFiles replaces its files only on commit, and leaves old files w
   files.stage(dir.file("b.txt"), "test", text("new b"));
   files.commit();
   CHECK(files.paths().empty());
-  CHECK(dir.entries() == Names{"a.txt", "b.txt"});
+  CHECK(dir.entries() == std::set<std::string>{"a.txt", "b.txt"});
   CHECK(readText(dir.file("a.txt")) == "new a");
   CHECK(readText(dir.file("b.txt")) == "new b");
 }
@@ -115,13 +88,13 @@ TEST_CASE("StagedFiles: a write that fails leaves every old file as it was and n
                     std::runtime_error);
   }
   CHECK(readText(dir.file("old.npy")) == "old contents");
-  CHECK(dir.entries() == Names{"old.npy", "taken.png"});
+  CHECK(dir.entries() == std::set<std::string>{"old.npy", "taken.png"});
 }
 
 TEST_CASE("StagedFiles writes beside the target under a short name, so any target name that fits works") {
   TempDir dir("names");
   // The temporary file, seen while it is written: in the target's directory, ".dlcam-<pid>-<n>.tmp".
-  Names during;
+  std::set<std::string> during;
   StagedFiles files;
   files.stage(dir.file("x.txt"), "test", [&](std::ostream& out) {
     during = dir.entries();
@@ -129,11 +102,11 @@ TEST_CASE("StagedFiles writes beside the target under a short name, so any targe
   });
   REQUIRE(during.size() == 1);
   const std::string prefix = ".dlcam-" + std::to_string(::getpid()) + "-";
-  CHECK(during[0].starts_with(prefix));
-  CHECK(during[0].ends_with(".tmp"));
-  CHECK(during[0].size() < 32);
+  CHECK(during.begin()->starts_with(prefix));
+  CHECK(during.begin()->ends_with(".tmp"));
+  CHECK(during.begin()->size() < 32);
   files.commit();
-  CHECK(dir.entries() == Names{"x.txt"});
+  CHECK(dir.entries() == std::set<std::string>{"x.txt"});
 
   // A name of 255 bytes (NAME_MAX): a temporary name made by appending to it could not exist.
   const std::string longName = std::string(251, 'n') + ".png";
@@ -154,5 +127,5 @@ TEST_CASE("StagedFiles refuses one target staged twice, however it is spelled") 
                        doctest::Contains("the file is staged already"), Error);
   files.commit();
   CHECK(readText(dir.file("x.txt")) == "1");
-  CHECK(dir.entries() == Names{"sub", "x.txt"});
+  CHECK(dir.entries() == std::set<std::string>{"sub", "x.txt"});
 }

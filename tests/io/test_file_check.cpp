@@ -12,25 +12,13 @@
 #include "io/image.h"
 #include "io/labels.h"
 #include "io/npy.h"
+#include "tests/support/temp_dir.h"
 
 using namespace dlcam;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("dlcam_file_check_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
+using test::TempDir;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "core/tensor.h"
 #include "io/image.h"
+#include "tests/support/temp_dir.h"
 
 using namespace dlcam;
 namespace fs = std::filesystem;
@@ -25,37 +26,10 @@ std::string fixture(const std::string& name) {
   return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "images" / name).string();
 }
 
-// A scratch directory unique to this process (ctest runs test cases in parallel processes).
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("dlcam_image_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  std::set<std::string> entries() const {
-    std::set<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.insert(e.path().filename().string());
-    return names;
-  }
-  fs::path path;
-};
+using test::TempDir;
 
-std::string readBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out);
-}
+using test::readText;
+using test::writeText;
 
 std::string bytesOf(const std::vector<int>& values) {
   std::string s;
@@ -115,7 +89,7 @@ TEST_CASE("writePng writes 1 to 4 channels as the matching PNG colour type and r
     const std::string path = dir.file("c" + std::to_string(c) + ".png");
     writePng(path, image);
 
-    const std::string png = readBytes(path);
+    const std::string png = readText(path);
     REQUIRE(png.size() > 33);
     CHECK(png.substr(0, 8) == "\x89PNG\r\n\x1a\n");
     CHECK(png.substr(12, 4) == "IHDR");
@@ -142,33 +116,33 @@ TEST_CASE("readImage reads hand-made binary and plain PGM and PPM files") {
   const std::vector<int> rgb = {255, 0, 0, 0, 255, 0, 0, 0, 255, 1, 2, 3, 100, 150, 200, 9, 99, 199};
 
   SUBCASE("P5 binary gray, with a header comment") {
-    writeBytes(dir.file("a.pgm"), "P5\n# made by hand\n3 2\n255\n" + bytesOf(gray));
+    writeText(dir.file("a.pgm"), "P5\n# made by hand\n3 2\n255\n" + bytesOf(gray));
     checkImage(readImage(dir.file("a.pgm")), 2, 3, 1, gray);
   }
   SUBCASE("P2 plain gray, irregular whitespace and comments") {
-    writeBytes(dir.file("a.pgm"), "P2 3\t2 # size\n255\n0 10 20\n30   40\r\n255\n");
+    writeText(dir.file("a.pgm"), "P2 3\t2 # size\n255\n0 10 20\n30   40\r\n255\n");
     checkImage(readImage(dir.file("a.pgm")), 2, 3, 1, gray);
   }
   SUBCASE("P6 binary colour") {
-    writeBytes(dir.file("a.ppm"), "P6 3 2 255\n" + bytesOf(rgb));
+    writeText(dir.file("a.ppm"), "P6 3 2 255\n" + bytesOf(rgb));
     checkImage(readImage(dir.file("a.ppm")), 2, 3, 3, rgb);
   }
   SUBCASE("P3 plain colour") {
     std::string text = "P3\n3 2\n255\n";
     for (int v : rgb) text += std::to_string(v) + " ";
-    writeBytes(dir.file("a.ppm"), text);
+    writeText(dir.file("a.ppm"), text);
     checkImage(readImage(dir.file("a.ppm")), 2, 3, 3, rgb);
   }
   SUBCASE("samples scale from 0..maxval to 0..255, rounded") {
     // maxval 10: 255·v/10 for v = 0, 1, 3, 5, 10 is 0, 25.5, 76.5, 127.5, 255.
-    writeBytes(dir.file("m10.pgm"), "P2 5 1 10 0 1 3 5 10");
+    writeText(dir.file("m10.pgm"), "P2 5 1 10 0 1 3 5 10");
     checkImage(readImage(dir.file("m10.pgm")), 1, 5, 1, {0, 26, 77, 128, 255});
     // 16-bit raw samples are big-endian: 0x1234 = 4660 and 0xABCD = 43981 scale to 18.1 and
     // 171.1 (their high bytes, 0x12 and 0xAB; stb_image 2.27 would return the low bytes 52 and 205).
-    writeBytes(dir.file("16.pgm"), "P5 4 1 65535\n" + bytesOf({0x12, 0x34, 0xAB, 0xCD, 0xFF, 0xFF, 0, 0}));
+    writeText(dir.file("16.pgm"), "P5 4 1 65535\n" + bytesOf({0x12, 0x34, 0xAB, 0xCD, 0xFF, 0xFF, 0, 0}));
     checkImage(readImage(dir.file("16.pgm")), 1, 4, 1, {18, 171, 255, 0});
     // maxval 1000 (16-bit): 500 → 127.5 → 128, 999 → 254.7 → 255, 2 → 0.51 → 1.
-    writeBytes(dir.file("16.ppm"), "P6 1 1 1000\n" + bytesOf({0x01, 0xF4, 0x03, 0xE7, 0x00, 0x02}));
+    writeText(dir.file("16.ppm"), "P6 1 1 1000\n" + bytesOf({0x01, 0xF4, 0x03, 0xE7, 0x00, 0x02}));
     checkImage(readImage(dir.file("16.ppm")), 1, 1, 3, {128, 255, 1});
   }
 }
@@ -197,9 +171,9 @@ TEST_CASE("readImage reads hand-made 24-bit BMP files, bottom-up and top-down") 
   std::vector<int> expected = top;
   expected.insert(expected.end(), bottom.begin(), bottom.end());
 
-  writeBytes(dir.file("up.bmp"), bmp(2, row(bottom) + row(top)));  // positive height: last row first
+  writeText(dir.file("up.bmp"), bmp(2, row(bottom) + row(top)));  // positive height: last row first
   checkImage(readImage(dir.file("up.bmp")), 2, 3, 3, expected);
-  writeBytes(dir.file("down.bmp"), bmp(-2, row(top) + row(bottom)));  // negative height: first row first
+  writeText(dir.file("down.bmp"), bmp(-2, row(top) + row(bottom)));  // negative height: first row first
   checkImage(readImage(dir.file("down.bmp")), 2, 3, 3, expected);
 }
 
@@ -260,13 +234,13 @@ TEST_CASE("readImage converts channels: luma weights 77 150 29 over 256, gray re
   TempDir dir("convert");
   // RGB (200, 100, 50): (200·77 + 100·150 + 50·29) / 256 = 31850 / 256 = 124.4 → 124.
   // RGB (0, 255, 0): 255·150 / 256 = 149.4 → 149.
-  writeBytes(dir.file("rgb.ppm"), "P6 2 1 255\n" + bytesOf({200, 100, 50, 0, 255, 0}));
+  writeText(dir.file("rgb.ppm"), "P6 2 1 255\n" + bytesOf({200, 100, 50, 0, 255, 0}));
   checkImage(readImage(dir.file("rgb.ppm"), 1), 1, 2, 1, {124, 149});
   checkImage(readImage(dir.file("rgb.ppm"), 2), 1, 2, 2, {124, 255, 149, 255});
   checkImage(readImage(dir.file("rgb.ppm"), 3), 1, 2, 3, {200, 100, 50, 0, 255, 0});
   checkImage(readImage(dir.file("rgb.ppm"), 4), 1, 2, 4, {200, 100, 50, 255, 0, 255, 0, 255});
 
-  writeBytes(dir.file("gray.pgm"), "P5 2 1 255\n" + bytesOf({77, 3}));
+  writeText(dir.file("gray.pgm"), "P5 2 1 255\n" + bytesOf({77, 3}));
   checkImage(readImage(dir.file("gray.pgm"), 2), 1, 2, 2, {77, 255, 3, 255});
   checkImage(readImage(dir.file("gray.pgm"), 3), 1, 2, 3, {77, 77, 77, 3, 3, 3});
   checkImage(readImage(dir.file("gray.pgm"), 4), 1, 2, 4, {77, 77, 77, 255, 3, 3, 3, 255});
@@ -302,15 +276,15 @@ TEST_CASE("readImage rejects missing, empty, corrupt and truncated files with a 
   checkMessage(errorOf([&] { readImage(missing); }), missing, "no such file");
   checkMessage(errorOf([&] { readImage(dir.path.string()); }), dir.path.string(), "is a directory");
 
-  writeBytes(dir.file("empty.png"), "");
+  writeText(dir.file("empty.png"), "");
   checkMessage(errorOf([&] { readImage(dir.file("empty.png")); }), dir.file("empty.png"), "empty");
 
-  writeBytes(dir.file("text.png"), "this is not an image\n");
+  writeText(dir.file("text.png"), "this is not an image\n");
   checkMessage(errorOf([&] { readImage(dir.file("text.png")); }), dir.file("text.png"), "cannot decode");
 
   writePng(dir.file("whole.png"), patterned(20, 30, 3));
-  const std::string png = readBytes(dir.file("whole.png"));
-  writeBytes(dir.file("truncated.png"), png.substr(0, png.size() / 2));
+  const std::string png = readText(dir.file("whole.png"));
+  writeText(dir.file("truncated.png"), png.substr(0, png.size() / 2));
   checkMessage(errorOf([&] { readImage(dir.file("truncated.png")); }), dir.file("truncated.png"), "cannot decode");
 
   for (int channels : {5, -1}) {
@@ -336,7 +310,7 @@ TEST_CASE("readImage rejects missing, empty, corrupt and truncated files with a 
   };
   for (const auto& file : pnm) {
     CAPTURE(file.first);
-    writeBytes(dir.file("bad.pgm"), file.first);
+    writeText(dir.file("bad.pgm"), file.first);
     checkMessage(errorOf([&] { readImage(dir.file("bad.pgm")); }), dir.file("bad.pgm"), file.second);
   }
 }

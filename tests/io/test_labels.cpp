@@ -10,38 +10,17 @@
 
 #include "core/error.h"
 #include "io/labels.h"
+#include "tests/support/temp_dir.h"
 
 using namespace dlcam;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A scratch directory unique to this process (ctest runs test cases in parallel processes).
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("dlcam_labels_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  fs::path path;
-};
+using test::TempDir;
 
-void writeText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  REQUIRE(out);
-}
-
-std::string readText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using test::readText;
+using test::writeText;
 
 using Names = std::vector<std::string>;
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -16,6 +17,7 @@
 #include "core/tensor.h"
 #include "io/npy.h"
 #include "tests/support/onnx_nets.h"
+#include "tests/support/temp_dir.h"
 
 using namespace dlcam;
 namespace fs = std::filesystem;
@@ -38,17 +40,8 @@ struct TempFile {
   std::string path;
 };
 
-std::string readBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out);
-}
+using test::readText;
+using test::writeText;
 
 // A version 1.0 file with this header text (unpadded) followed by `data`.
 std::string npyV1(const std::string& header, const std::string& data) {
@@ -79,7 +72,7 @@ std::string readError(const std::string& path) {
 void checkRejects(const std::string& name, const std::string& bytes, const std::string& expected) {
   CAPTURE(name);
   TempFile f(name + ".npy");
-  writeBytes(f.path, bytes);
+  writeText(f.path, bytes);
   std::string msg = readError(f.path);
   CAPTURE(msg);
   CHECK(msg.find(f.path) != std::string::npos);
@@ -224,14 +217,14 @@ TEST_CASE("writeNpy writes the same bytes as numpy.save, and readNpy reads them 
     Tensor t = readNpy(fixture(name));
     TempFile out(std::string("rewrite_") + name);
     writeNpy(out.path, t);
-    CHECK(readBytes(out.path) == readBytes(fixture(name)));
+    CHECK(readText(out.path) == readText(fixture(name)));
   }
 
   // A Fortran-order file reads into the same tensor as the C-order one and is written C-order.
   {
     TempFile out("rewrite_f4_f.npy");
     writeNpy(out.path, readNpy(fixture("f4_f.npy")));
-    CHECK(readBytes(out.path) == readBytes(fixture("f4_c.npy")));
+    CHECK(readText(out.path) == readText(fixture("f4_c.npy")));
   }
 
   // Round trip of odd-sized tensors in both dtypes, NaN and Inf included.
@@ -256,7 +249,7 @@ TEST_CASE("writeNpy writes the same bytes as numpy.save, and readNpy reads them 
         CHECK(back.at(i) == t.at(i));
     }
     // Data starts on a 64-byte boundary, as NumPy aligns it.
-    std::string bytes = readBytes(out.path);
+    std::string bytes = readText(out.path);
     CHECK((bytes.size() - static_cast<size_t>(t.numel()) * sizeOf(dtype)) % 64 == 0);
   }
 }
@@ -277,9 +270,9 @@ TEST_CASE("readNpy rejects bad files with a one-line message naming the file") {
   // Sanity: the hand-built file itself is accepted.
   {
     TempFile ok("ok.npy");
-    writeBytes(ok.path, npyV1(dictFor("<f4", "(3,)"), f4x3));
+    writeText(ok.path, npyV1(dictFor("<f4", "(3,)"), f4x3));
     checkShape(readNpy(ok.path), {3});
-    writeBytes(ok.path, npyV1("{\"shape\":(3,),\"fortran_order\":True,\"descr\":\"<f4\"}", f4x3));
+    writeText(ok.path, npyV1("{\"shape\":(3,),\"fortran_order\":True,\"descr\":\"<f4\"}", f4x3));
     checkShape(readNpy(ok.path), {3});
   }
 
@@ -332,7 +325,7 @@ TEST_CASE("readNpy rejects bad files with a one-line message naming the file") {
   checkRejects("numel overflow", npyV1(dictFor("<f8", "(4294967296, 4294967296)"), f4x3), "too many elements");
   {
     TempFile empty("empty_huge.npy");
-    writeBytes(empty.path, npyV1(dictFor("<f4", "(0, 4611686018427387904)"), ""));
+    writeText(empty.path, npyV1(dictFor("<f4", "(0, 4611686018427387904)"), ""));
     checkShape(readNpy(empty.path), {4611686018427387904, 0});
   }
   // No elements, but dims whose product dlcam's Shape cannot hold, in either order.
@@ -355,25 +348,7 @@ std::string hexBytes(const std::string& hex) {
   return out;
 }
 
-// A scratch directory unique to this process, to see every file a writer leaves in it.
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("dlcam_npy_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-    return names;
-  }
-  fs::path path;
-};
+using test::TempDir;
 
 Tensor tensorOf(const Shape& shape, const std::vector<double>& values, DType dtype = DType::Float32) {
   return Tensor::fromValues(shape, std::span<const double>(values), dtype);
@@ -421,10 +396,10 @@ TEST_CASE("writeNpy writes every NpyType as numpy.save does, byte for byte") {
       const std::string& expected = c.type == NpyType::Same && dtype == DType::Float64 ? f8 : c.expected;
       const std::string path = dir.file("t.npy");
       writeNpy(path, tensorOf(Shape{2, 3}, isU1 ? sameU : same, dtype), {NpyIndexing::Same, c.type});
-      CHECK(readBytes(path) == expected);
+      CHECK(readText(path) == expected);
       writeNpy(path, tensorOf(Shape{3, 2}, isU1 ? reversedU : reversed, dtype), {NpyIndexing::Reversed, c.type});
-      CHECK(readBytes(path) == expected);
-      CHECK(dir.entries() == std::vector<std::string>{"t.npy"});
+      CHECK(readText(path) == expected);
+      CHECK(dir.entries() == std::set<std::string>{"t.npy"});
     }
   }
 }
@@ -440,7 +415,7 @@ TEST_CASE("NpyIndexing::Same keeps indices: an h×w×c tensor is an h×w×c NumP
 
   // The file: shape (2, 3, 4), C order, so a[i][j][k] is float number (i·3 + j)·4 + k after the
   // 128-byte header.
-  const std::string bytes = readBytes(out.path);
+  const std::string bytes = readText(out.path);
   CHECK(bytes.find("'shape': (2, 3, 4), }") != std::string::npos);
   REQUIRE(bytes.size() == 128 + 24 * 4);
   for (int i = 0; i < 2; ++i)
@@ -510,7 +485,7 @@ TEST_CASE("writeNpy rounds to integer types halves away from zero") {
   // The int32 extremes exactly, from the file's bytes.
   TempFile out("extremes.npy");
   writeNpy(out.path, tensorOf(Shape{2}, {2147483647.4, -2147483648.4}, DType::Float64), {NpyIndexing::Same, NpyType::Int32});
-  const std::string bytes = readBytes(out.path);
+  const std::string bytes = readText(out.path);
   CHECK(bytes.substr(bytes.size() - 8) == hexBytes("ffffff7f 00000080"));
 }
 
@@ -555,15 +530,13 @@ TEST_CASE("writeNpy replaces a file in one step and leaves no temporary file") {
   const Tensor back = readNpy(path, NpyIndexing::Same);
   checkShape(back, {2, 2});
   CHECK(back.at(3) == 7);
-  CHECK(dir.entries() == std::vector<std::string>{"x.npy"});
+  CHECK(dir.entries() == std::set<std::string>{"x.npy"});
 
   // The rename over a directory fails: the temporary file is removed, the directory kept.
   fs::create_directory(dir.path / "taken.npy");
   CHECK_THROWS_WITH_AS(writeNpy(dir.file("taken.npy"), Tensor::full(Shape{3}, 1)),
                        doctest::Contains(dir.file("taken.npy").c_str()), Error);
-  std::vector<std::string> entries = dir.entries();
-  std::sort(entries.begin(), entries.end());
-  CHECK(entries == std::vector<std::string>{"taken.npy", "x.npy"});
+  CHECK(dir.entries() == std::set<std::string>{"taken.npy", "x.npy"});
   CHECK(fs::is_directory(dir.path / "taken.npy"));
 
   // A directory that does not exist: an error naming the path, nothing created.
