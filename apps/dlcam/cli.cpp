@@ -13,7 +13,6 @@
 
 #include "core/error.h"
 #include "io/file_check.h"
-#include "io/npy.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/layout.h"
 #include "layers/input_layers.h"
@@ -240,6 +239,15 @@ int64_t positiveInt(const std::string& option, const std::string& text) {
   return v;
 }
 
+double numberOption(const std::string& option, const std::string& text) {
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v))
+    throw UsageError("--" + option + " expects a number, got '" + text + "'");
+  return v;
+}
+
 OptionSpec inputShapeOption() {
   return {"input-shape", 0, "N,C,H,W", "The input's ONNX shape, for a model with symbolic H, W (or D)"};
 }
@@ -348,39 +356,9 @@ std::string shapeText(const std::vector<int64_t>& shape) {
   return text;
 }
 
-std::optional<ModelInput> toModelInput(const Tensor& onnxOrder, const Network& net) {
-  const std::vector<int64_t> expected = expectedInputShape(net);
-  ModelInput input;
-  input.onnxShape.assign(onnxOrder.shape().dims().rbegin(), onnxOrder.shape().dims().rend());
-  if (input.onnxShape.size() + 1 == expected.size()) {
-    input.onnxShape.insert(input.onnxShape.begin(), 1);
-    input.batchAdded = true;
-  }
-  if (input.onnxShape.size() != expected.size()) return std::nullopt;
-  for (size_t d = 0; d < expected.size(); ++d)
-    if (expected[d] >= 0 && expected[d] != input.onnxShape[d]) return std::nullopt;
-  input.x = onnx::fromOnnxOrder(onnx::onnxOrderArray(onnxOrder.to(DType::Float32), input.onnxShape));
-  return input;
-}
-
 std::string describeShape(const std::vector<int64_t>& shape) {
   const std::string names = onnxDimNames(shape.size());
   return shapeText(shape) + (names.empty() ? "" : " (" + names + ")");
-}
-
-ModelInput readModelInput(const std::string& path, const Network& net) {
-  requireReadableFile(path, "input");
-  const Tensor t = readNpy(path);
-  std::optional<ModelInput> input = toModelInput(t, net);
-  if (!input) {
-    const std::vector<int64_t> fileShape(t.shape().dims().rbegin(), t.shape().dims().rend());
-    const std::vector<int64_t> expected = expectedInputShape(net);
-    std::vector<int64_t> withoutBatch(expected.begin() + (expected.empty() ? 0 : 1), expected.end());
-    fail("input '", path, "' has shape ", shapeText(fileShape), ", but the network's input layer '",
-         net.inputLayer().name(), "' takes ", shapeText(expected), " (", onnxDimNames(expected.size()),
-         ", any N) or ", shapeText(withoutBatch), " (a batch of 1)");
-  }
-  return *input;
 }
 
 bool isClassification(const Array& y) {

@@ -1,5 +1,6 @@
 // The `dlcam` command line: argument parsing, the subcommand table and the helpers the
-// subcommands share (loading a model, reading an input in the model's layout).
+// subcommands share (parsing option values, loading a model). How INPUT becomes the network's
+// input is model_input.h.
 //
 //   int code = dlcam::runDlcam({"predict", "net.onnx", "x.npy", "--top", "3"}, std::cout, std::cerr);
 //
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "core/error.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/proto.h"
 #include "layers/network.h"
@@ -89,7 +91,7 @@ const Command* findCommand(const std::string& name);
 
 // The options every command takes, followed by the command's own.
 std::vector<OptionSpec> allOptions(const Command& command);
-// "usage: dlcam predict MODEL INPUT.npy [options]"
+// "usage: dlcam predict MODEL INPUT [options]"
 std::string usageLine(const Command& command);
 // The full help text of a command: usage, description, arguments and options.
 std::string commandHelp(const Command& command);
@@ -105,6 +107,18 @@ ParsedArgs parseArgs(const Command& command, std::span<const std::string> args);
 std::vector<std::string> splitCommas(const std::string& text);
 // An option's value as a positive integer; throws UsageError naming the option and the text.
 int64_t positiveInt(const std::string& option, const std::string& text);
+// An option's value as a finite number; throws UsageError naming the option and the text.
+double numberOption(const std::string& option, const std::string& text);
+// parse(text), with a dlcam::Error (a value it does not know) turned into a UsageError naming
+// the option and the values it takes (`accepted`).
+template <typename Parse>
+auto parseValue(const std::string& option, const std::string& accepted, const std::string& text, Parse parse) {
+  try {
+    return parse(text);
+  } catch (const Error&) {
+    throw UsageError("--" + option + " expects " + accepted + ", got '" + text + "'");
+  }
+}
 // " (did you mean 'x'?)" when one candidate is close to `given` (a few edits away), else "".
 std::string didYouMean(const std::string& given, const std::vector<std::string>& candidates,
                        const std::string& prefix = "");
@@ -158,21 +172,6 @@ std::string onnxDimNames(size_t rank);
 std::string shapeText(const std::vector<int64_t>& shape);
 // "2×4×33×29 (N×C×H×W)": shapeText with the ONNX names of the dimensions.
 std::string describeShape(const std::vector<int64_t>& shape);
-
-// An input given in the model's own layout (ONNX order: N×C×H×W...), checked against the
-// network and labelled for it.
-struct ModelInput {
-  Array x;                         // labelled (formatForRank), float32
-  std::vector<int64_t> onnxShape;  // after promotion
-  bool batchAdded = false;         // the file had one dim fewer: a batch of 1 was added
-};
-// Reads a .npy file (any dtype readNpy takes; values converted to float32). A file with one
-// dimension fewer than the model's input gets a leading batch of 1. Throws dlcam::Error naming
-// the file, the network's input layer and both shapes when the shape does not fit.
-ModelInput readModelInput(const std::string& path, const Network& net);
-// The same for a tensor read with NpyIndexing::Reversed (ONNX order); nullopt when its shape
-// does not fit the network's input.
-std::optional<ModelInput> toModelInput(const Tensor& onnxOrder, const Network& net);
 
 // A classification output: a C dimension and, besides B, only singleton dimensions.
 bool isClassification(const Array& y);

@@ -2,7 +2,7 @@
 // a report (gradcam/gradcam.h, MATLAB's gradCAM).
 //
 // Everything is computed before anything is written: the input is prepared
-// (explain_input.h), the output paths are checked against each other and the files read,
+// (model_input.h), the output paths are checked against each other and the files read,
 // gradCAM runs once for every target and observation, the pictures are drawn; then every file
 // is staged beside its path and, once all are written, renamed into place (io/atomic_write.h),
 // so that a failed run replaces no file; then the report goes to stdout.
@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "apps/dlcam/cli.h"
-#include "apps/dlcam/explain_input.h"
+#include "apps/dlcam/model_input.h"
 #include "apps/dlcam/json.h"
 #include "autodiff/resize.h"
 #include "autodiff/shape_ops.h"
@@ -48,60 +48,9 @@ struct ExplainOptions {
   bool json = false, verbose = false;
 };
 
-double numberOption(const std::string& option, const std::string& text) {
-  double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v))
-    throw UsageError("--" + option + " expects a number, got '" + text + "'");
-  return v;
-}
-
-std::vector<double> numberList(const std::string& option, const std::string& text) {
-  std::vector<double> values;
-  for (const std::string& item : splitCommas(text)) values.push_back(numberOption(option, item));
-  return values;
-}
-
-// "1/255" or "0.00392157": finite and nonzero (1e308/1e-308 is neither).
-double scaleOption(const std::string& text) {
-  const size_t slash = text.find('/');
-  const double scale =
-      slash == std::string::npos
-          ? numberOption("scale", text)
-          : numberOption("scale", text.substr(0, slash)) / numberOption("scale", text.substr(slash + 1));
-  if (!std::isfinite(scale) || scale == 0)
-    throw UsageError("--scale expects a finite nonzero number or a fraction such as 1/255, got '" + text + "'");
-  return scale;
-}
-
-// "224x224" (or "224×224").
-std::vector<int64_t> sizeOption(const std::string& text) {
-  for (const std::string separator : {"x", "X", "×"}) {
-    const size_t at = text.find(separator);
-    if (at == std::string::npos) continue;
-    try {
-      return {positiveInt("resize", text.substr(0, at)), positiveInt("resize", text.substr(at + separator.size()))};
-    } catch (const UsageError&) {
-      break;
-    }
-  }
-  throw UsageError("--resize expects HxW (height x width, e.g. 224x224), got '" + text + "'");
-}
-
-// parse(text), with a dlcam::Error (a value it does not know) turned into a usage error
-// naming the option and the values it takes.
-template <typename Parse>
-auto parseValue(const std::string& option, const std::string& accepted, const std::string& text, Parse parse) {
-  try {
-    return parse(text);
-  } catch (const Error&) {
-    throw UsageError("--" + option + " expects " + accepted + ", got '" + text + "'");
-  }
-}
-
 ExplainOptions parseOptions(const ParsedArgs& args) {
   ExplainOptions o;
+  o.input = parseInputOptions(args);
   o.json = args.has("json");
   o.verbose = args.has("verbose");
   o.out = args.value("out");
@@ -131,34 +80,7 @@ ExplainOptions parseOptions(const ParsedArgs& args) {
     if (o.overlay.alpha < 0 || o.overlay.alpha > 1)
       throw UsageError("--alpha expects a number from 0 to 1, got '" + *v + "'");
   }
-  if (auto v = args.value("input-format")) {
-    const std::string accepted = "dimension labels S, C, B and T (at most one each of C, B, T): SSC, CT...";
-    if (v->find_first_not_of("SCBT") != std::string::npos)
-      throw UsageError("--input-format expects " + accepted + ", got '" + *v + "'");
-    parseValue("input-format", accepted, *v, [](const std::string& text) { return DimFormat(text); });
-    o.input.inputFormat = *v;
-  }
-  if (auto v = args.value("resize")) o.input.resize = sizeOption(*v);
-  if (auto v = args.value("scale")) {
-    o.input.scale = scaleOption(*v);
-    o.input.scaleText = *v;
-  }
-  if (auto v = args.value("mean")) o.input.mean = numberList("mean", *v);
-  if (auto v = args.value("std")) {
-    o.input.std = numberList("std", *v);
-    for (double s : o.input.std)
-      if (s <= 0) throw UsageError("--std expects positive numbers, got '" + *v + "'");
-  }
   return o;
-}
-
-// The file's input dimensions, −1 where open (a dim_value of 0 counts as open, as the
-// importer reads it); empty when the file gives no shape.
-std::vector<int64_t> declaredDims(const onnx::ValueInfo& input) {
-  std::vector<int64_t> dims;
-  if (!input.hasShape) return dims;
-  for (const onnx::Dimension& d : input.dims) dims.push_back(d.value > 0 ? d.value : -1);
-  return dims;
 }
 
 // The size of a layer's C dimension; 0 without one.
@@ -537,23 +459,8 @@ int runExplain(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
     if (c.byLabel && names.empty())
       fail("--label '", c.text, "' needs --labels FILE: the class names to look it up in");
 
-  // The input is prepared from the file's declared input, before the import, so that a model
-  // with open H and W can be imported for the input's size.
-  LoadedModel loaded = readModel(modelPath);
-  onnx::ImportOptions importOpts = importOptions(args);
-  std::vector<int64_t> declared =
-      importOpts.inputShape.empty() ? declaredDims(declaredInput(loaded)) : importOpts.inputShape;
-  if (declared.empty()) {
-    importModel(loaded, importOpts);
-    declared = expectedInputShape(loaded.net);
-  }
-  const PreparedInput input = prepareInput(inputPath, declared, o.input);
-  if (!loaded.net.initialized()) {
-    if (importOpts.inputShape.empty()) importOpts.inputShape = inputShapeFromInput(declared, input);
-    importModel(loaded, importOpts);
-  }
+  auto [loaded, input] = loadModelAndInput(modelPath, inputPath, args, o.input);
   if (o.verbose) err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
-  checkFits(input, loaded.net, o.input);
   if (!names.empty()) {
     try {
       loaded.net.setClassNames(names);
@@ -638,18 +545,17 @@ Command explainCommand() {
       {"reduction-layer", 0, "LAYER", "The layer whose class score is explained (default: the output)"},
       {"upsampling", 0, "METHOD", "bicubic (default), nearest, or none (the feature map's size)"},
       {"device", 0, "DEVICE", "auto (default), cpu, or gpu (an error in a build without a GPU backend)"},
-      {"input-format", 0, "FMT", "Labels of an .npy's dims in MATLAB's order: SSC (h×w×c), SSSC, CT, SSCB..."},
-      {"resize", 0, "HxW", "Resize an image to H×W (default: the model's input size)"},
-      {"scale", 0, "S", "Multiply the input by S (default 1; a fraction such as 1/255 works)"},
-      {"mean", 0, "M", "Then subtract M: one value, or one per channel (a,b,c)"},
-      {"std", 0, "S", "Then divide by S: one value, or one per channel (a,b,c)"},
+  };
+  const std::vector<OptionSpec> input = inputOptionSpecs();
+  c.options.insert(c.options.end(), input.begin(), input.end());
+  c.options.insert(c.options.end(), {
       {"colormap", 0, "NAME", "jet (default), turbo, viridis or gray"},
       {"alpha", 0, "A", "Weight of the map over the image, 0 to 1 (default 0.5)"},
       {"out", 'o', "FILE.png", "The picture (default: <input name>-gradcam.png, in the current directory)"},
       {"save-map", 0, "MAP.npy", "Write the map as .npy (float32, MATLAB's shape and indices)"},
       {"json", 0, "", "Print the report as one JSON object"},
       inputShapeOption(),
-  };
+  });
   c.run = runExplain;
   return c;
 }

@@ -1,4 +1,5 @@
-// dlcam predict MODEL INPUT.npy: runs a model on an input in the model's own layout.
+// dlcam predict MODEL INPUT: runs a model on an image or an .npy array, prepared as `dlcam
+// explain` prepares it (model_input.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,6 +8,7 @@
 
 #include "apps/dlcam/cli.h"
 #include "apps/dlcam/json.h"
+#include "apps/dlcam/model_input.h"
 #include "core/error.h"
 #include "io/labels.h"
 #include "io/npy.h"
@@ -99,15 +101,16 @@ void printStatistics(std::ostream& out, const Tensor& onnxOrder) {
   }
 }
 
-Json predictJson(const std::string& model, const std::string& inputPath, const ModelInput& input,
-                 const std::vector<int64_t>& outShape, const std::optional<std::string>& save, const Array& y,
-                 const std::vector<std::vector<double>>& scores, int64_t k, const std::vector<std::string>& labels) {
+Json predictJson(const std::string& model, const PreparedInput& input, const std::vector<int64_t>& outShape,
+                 const std::optional<std::string>& save, const Array& y, const std::vector<std::vector<double>>& scores,
+                 int64_t k, const std::vector<std::string>& labels) {
   Json j = Json::object();
   j.set("model", model);
   Json in = Json::object();
-  in.set("file", inputPath);
-  in.set("shape", Json::array(input.onnxShape));
-  in.set("dims", onnxDimNames(input.onnxShape.size()));
+  in.set("file", input.path);
+  in.set("type", input.image ? "image" : "npy");
+  in.set("shape", Json::array(input.onnxShape()));
+  in.set("dims", onnxDimNames(input.onnxShape().size()));
   in.set("batchAdded", input.batchAdded);
   j.set("input", std::move(in));
   Json outJ = Json::object();
@@ -156,13 +159,14 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   const std::optional<std::string> labelsPath = args.value("labels");
   const std::vector<std::string> labels = labelsPath ? readClassNames(*labelsPath) : std::vector<std::string>{};
 
-  const LoadedModel loaded = loadModel(args.positionals[0], importOptions(args));
+  const InputOptions inputOptions = parseInputOptions(args);
+  const auto [loaded, input] = loadModelAndInput(args.positionals[0], args.positionals[1], args, inputOptions);
   if (verbose) err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
-  const ModelInput input = readModelInput(args.positionals[1], loaded.net);
 
   const Stopwatch clock;
   const Array y = loaded.net.predict(input.x);
-  if (verbose) err << "dlcam: predict on " << shapeText(input.onnxShape) << " took " << millisText(clock.ms()) << "\n";
+  if (verbose)
+    err << "dlcam: predict on " << shapeText(input.onnxShape()) << " took " << millisText(clock.ms()) << "\n";
 
   const Array onnxY = onnx::toOnnxOrder(y);
   const std::vector<int64_t> outShape(onnxY.shape().dims().rbegin(), onnxY.shape().dims().rend());
@@ -179,13 +183,12 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 
   if (save) writeNpy(*save, onnxY.value());
   if (json) {
-    out << predictJson(loaded.path, args.positionals[1], input, outShape, save, y, scores, top.value_or(kDefaultTop),
-                       labels)
-               .dump()
+    out << predictJson(loaded.path, input, outShape, save, y, scores, top.value_or(kDefaultTop), labels).dump()
         << "\n";
     return 0;
   }
-  out << "input:   " << describeShape(input.onnxShape) << (input.batchAdded ? ", a batch of 1 added" : "") << "\n";
+  const std::vector<std::string> steps = describePreparation(input, inputOptions);
+  for (size_t k = 0; k < steps.size(); ++k) out << (k ? "         " : "input:   ") << steps[k] << "\n";
   out << "output:  " << describeShape(outShape) << "\n";
   if (save) out << "saved:   " << *save << "\n";
   if (table)
@@ -200,34 +203,41 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
 Command predictCommand() {
   Command c;
   c.name = "predict";
-  c.summary = "Run an ONNX model on an input .npy file";
+  c.summary = "Run an ONNX model on an image or an .npy array";
   c.description =
-      "Runs the model on INPUT.npy, given in the model's own layout (ONNX order: N×C, N×C×L,\n"
-      "N×C×H×W or N×C×D×H×W, as NumPy and PyTorch hold it); an input with one dimension\n"
-      "fewer is one observation (a batch of 1 is added). Values are converted to float32.\n"
+      "Runs the model on INPUT, prepared as 'dlcam explain' prepares it ('dlcam help explain'):\n"
+      "an image file (PNG, JPEG, BMP, PPM...) for a 2-D image model, read with the model's\n"
+      "channel count (1 or 3) and resized to its input size (or --resize) as MATLAB's imresize\n"
+      "does; or an .npy array in the model's own layout (ONNX order: N×C, N×C×L, N×C×H×W or\n"
+      "N×C×D×H×W, as NumPy and PyTorch hold it; with one dimension fewer it is one observation\n"
+      "and a batch of 1 is added), or in another layout labelled by --input-format. Values are\n"
+      "converted to float32; then x = (x·scale − mean) / std per channel (--scale, --mean, --std).\n"
       "\n"
-      "Prints the input and output shapes. With --top K (or --labels) it lists, for each\n"
-      "observation, the K largest scores along C with their class indices (0-based, as in\n"
-      "PyTorch) or labels. Without --top and --save-output it lists the top 5 of a\n"
-      "classification output (N×C) and otherwise the output's min, max and mean.\n"
+      "Prints how the input was prepared and the input and output shapes. With --top K (or\n"
+      "--labels) it lists, for each observation, the K largest scores along C with their class\n"
+      "indices (0-based, as in PyTorch) or labels. Without --top and --save-output it lists the\n"
+      "top 5 of a classification output (N×C) and otherwise the output's min, max and mean.\n"
       "\n"
-      "With --json the same is printed as one JSON object: the input and output shapes, the\n"
-      "file saved (or null) and, for a classification output, the top K classes of each\n"
-      "observation (class index, label or null, score; K is 5 by default), else the output's\n"
-      "statistics (min, max, mean, NaN count) and its values when it has at most 16.\n"
+      "With --json the same is printed as one JSON object: the input (file, type, shape) and\n"
+      "output shapes, the file saved (or null) and, for a classification output, the top K\n"
+      "classes of each observation (class index, label or null, score; K is 5 by default),\n"
+      "else the output's statistics (min, max, mean, NaN count) and its values when it has at\n"
+      "most 16.\n"
       "\n"
-      "A model whose input leaves its spatial dimensions symbolic needs --input-shape:\n"
-      "the input's ONNX shape, comma-separated (N,C,H,W: --input-shape 1,3,224,224). It fills\n"
-      "in the file's symbolic dimensions (the fixed ones must agree); INPUT.npy must then have\n"
-      "that shape, with any N.";
-  c.positionals = {{"MODEL", "The .onnx file"}, {"INPUT.npy", "The input, in the model's layout"}};
+      "A model whose input leaves H and W open is imported for the prepared input's size.\n"
+      "--input-shape gives the input's ONNX shape instead, comma-separated (N,C,H,W:\n"
+      "--input-shape 1,3,224,224): it fills in the file's symbolic dimensions (the fixed ones\n"
+      "must agree), and INPUT must then have that shape, with any N.";
+  c.positionals = {{"MODEL", "The .onnx file"}, {"INPUT", "An image file, or an .npy array"}};
   c.options = {
       {"save-output", 0, "OUT.npy", "Write the raw output as float32 .npy, in ONNX layout"},
       {"top", 'k', "K", "List the K largest scores of each observation (default 5)"},
       {"labels", 0, "FILE", "Class names, one per line (line 1 names class 0)"},
       {"json", 0, "", "Print the result as one JSON object"},
-      inputShapeOption(),
   };
+  const std::vector<OptionSpec> input = inputOptionSpecs();
+  c.options.insert(c.options.end(), input.begin(), input.end());
+  c.options.push_back(inputShapeOption());
   c.run = runPredict;
   return c;
 }

@@ -14,10 +14,13 @@
 
 #include "apps/dlcam/cli.h"
 #include "apps/dlcam/json.h"
+#include "autodiff/resize.h"
 #include "core/error.h"
 #include "gradcam/gradcam.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "io/onnx/importer.h"
+#include "io/onnx/layout.h"
 #include "io/onnx/proto.h"
 #include "tests/apps/cli_test_util.h"
 #include "tests/support/onnx_nets.h"
@@ -288,10 +291,87 @@ TEST_CASE("dlcam predict gives an input without its batch dimension a batch of 1
 
     const Result r = run({"predict", modelPath(name), dir.file("one.npy"), "--save-output", dir.file("out.npy")});
     REQUIRE(r.code == 0);
-    CHECK(r.out.find("input:   1×" + joined(onnxDims(one), 0)) != std::string::npos);
-    CHECK(r.out.find("a batch of 1 added") != std::string::npos);
+    const std::string dims = std::string(name) == "seq_causal_ln" ? "C×L" : "C×H×W";  // the file's: no N
+    CHECK(r.out.find("input:   " + dir.file("one.npy") + ": " + joined(onnxDims(one), 0) + " (" + dims +
+                     "), the model's layout, a batch of 1 added\n") != std::string::npos);
+    CHECK(r.out.find("         network input 1×" + joined(onnxDims(one), 0)) != std::string::npos);
     CHECK(relativeError(readNpy(dir.file("out.npy")), first) < 1e-4);
   }
+}
+
+TEST_CASE("dlcam predict on an image file names the class drawn in it") {
+  const fs::path shapes = dlcam::test::sourceDir() / "examples" / "shapes";
+  const Result r = run({"predict", (shapes / "model.onnx").string(), (shapes / "samples" / "cross_1.png").string(),
+                        "--labels", (shapes / "labels.txt").string()});
+  REQUIRE(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(r.out.find("cross_1.png: 64×64 RGB image (h×w), values 0…255\n") != std::string::npos);
+  CHECK(r.out.find("network input 1×3×64×64 (N×C×H×W)\n") != std::string::npos);
+  const std::vector<std::vector<int64_t>> top = listedTop(r.out);
+  REQUIRE(top.size() == 1);
+  REQUIRE(top[0].size() == 4);
+  CHECK(top[0][0] == 3);
+  CHECK(r.out.find("      1      3") != std::string::npos);
+  CHECK(r.out.find("  cross\n") != std::string::npos);
+}
+
+TEST_CASE("dlcam predict prepares an image as explain does: the same output as the .npy prepared by hand") {
+  TempDir dir;
+  // y = Relu(x) with open H and W: the saved output is the prepared input, its negative
+  // values zeroed.
+  const std::string model = writeReluModel(dir, {{-1, "N"}, {3, ""}, {-1, "H"}, {-1, "W"}});
+  Image photo(30, 40, 3);
+  for (int64_t y = 0; y < photo.height; ++y)
+    for (int64_t x = 0; x < photo.width; ++x) {
+      photo.at(y, x, 0) = static_cast<uint8_t>(6 * x);
+      photo.at(y, x, 1) = static_cast<uint8_t>(8 * y);
+      photo.at(y, x, 2) = static_cast<uint8_t>((x * y) % 256);
+    }
+  writePng(dir.file("photo.png"), photo);
+  const Result r = run({"predict", model, dir.file("photo.png"), "--resize", "12x16", "--scale", "1/255", "--mean",
+                        "0.25", "--save-output", dir.file("from_image.npy")});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("photo.png: 30×40 RGB image (h×w), values 0…255\n") != std::string::npos);
+  CHECK(r.out.find("resized to 12×16 (bicubic, antialiased, rounded to 0…255") != std::string::npos);
+  CHECK(r.out.find("x = (x·1/255 − 0.25) / 1\n") != std::string::npos);
+  CHECK(r.out.find("network input 1×3×12×16 (N×C×H×W)\n") != std::string::npos);
+  CHECK(r.out.find("output:  1×3×12×16 (N×C×H×W)\n") != std::string::npos);
+
+  // The same preparation by hand: imresize to 12×16 (uint8 out: rounded and clamped to
+  // 0…255), then x/255 − 0.25; written in ONNX order (N×C×H×W).
+  const Tensor pixels = imageToTensor(photo);
+  const Array resized =
+      resize(Array(pixels.reshaped(Shape{30, 40, 3, 1}), "SSCB"), {12, 16}, {.method = ResizeMethod::Cubic});
+  Tensor x = resized.value().clone();
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    float& v = x.data<float>()[i];
+    v = std::clamp(std::round(v), 0.0f, 255.0f) * (1.0f / 255.0f) - 0.25f;
+  }
+  const Tensor byHand = onnx::toOnnxOrder(Array(x, "SSCB")).value();
+  writeNpy(dir.file("by_hand.npy"), byHand);
+  const Result npy = run({"predict", model, dir.file("by_hand.npy"), "--save-output", dir.file("from_npy.npy")});
+  REQUIRE(npy.code == 0);
+  CHECK(npy.out.find("by_hand.npy: 1×3×12×16 (N×C×H×W), the model's layout\n") != std::string::npos);
+
+  const Tensor fromImage = readNpy(dir.file("from_image.npy")), fromNpy = readNpy(dir.file("from_npy.npy"));
+  REQUIRE(fromImage.shape() == byHand.shape());
+  REQUIRE(fromNpy.shape() == byHand.shape());
+  int64_t zeroed = 0;
+  for (int64_t i = 0; i < byHand.numel(); ++i) {
+    const float expected = std::max(byHand.data<float>()[i], 0.0f);
+    zeroed += expected == 0;
+    CHECK(fromNpy.data<float>()[i] == expected);
+    CHECK(fromImage.data<float>()[i] == doctest::Approx(expected).epsilon(1e-6));
+  }
+  CHECK(zeroed > 0);  // the mean moved some values below 0
+
+  // --json names the input's type; --resize is for images only, --input-format for arrays only.
+  const Result json = run({"predict", model, dir.file("photo.png"), "--json"});
+  REQUIRE(json.code == 0);
+  CHECK(json.out.find("\"type\": \"image\"") != std::string::npos);
+  CHECK(json.out.find("\"shape\": [1, 3, 30, 40]") != std::string::npos);
+  CHECK(run({"predict", model, dir.file("by_hand.npy"), "--resize", "4x4"}).code == 2);
+  CHECK(run({"predict", model, dir.file("photo.png"), "--input-format", "SSC"}).code == 2);
 }
 
 TEST_CASE("dlcam predict prints statistics of an output without classes") {
@@ -390,7 +470,7 @@ TEST_CASE("dlcam reports errors on stderr with exit code 1") {
     CHECK(r.out.empty());
     CHECK(r.err.find("dlcam: error: input '" + dir.file("wrong.npy") + "' has shape 2×4×30×29") == 0);
     CHECK(r.err.find("input layer 'input' takes any×4×33×29 (N×C×H×W") != std::string::npos);
-    CHECK(r.err.find("or 4×33×29 (a batch of 1)") != std::string::npos);
+    CHECK(r.err.find("any N, or 4×33×29 (one observation)") != std::string::npos);
   }
   SUBCASE("wrong input rank") {
     writeNpy(dir.file("flat.npy"), Tensor(Shape{10}));
@@ -421,7 +501,7 @@ TEST_CASE("dlcam reports usage errors with the usage and exit code 2") {
     CHECK(r.code == 2);
     CHECK(r.out.empty());
     CHECK(r.err.find(std::string("dlcam: error: --top expects a positive integer, got '") + bad + "'") == 0);
-    CHECK(r.err.find("usage: dlcam predict MODEL INPUT.npy [options]") != std::string::npos);
+    CHECK(r.err.find("usage: dlcam predict MODEL INPUT [options]") != std::string::npos);
   }
   const Result unknown = run({"predict", model, input, "--tops", "3"});
   CHECK(unknown.code == 2);
@@ -449,7 +529,7 @@ TEST_CASE("dlcam reports usage errors with the usage and exit code 2") {
 
   const Result missing = run({"predict", model});
   CHECK(missing.code == 2);
-  CHECK(missing.err.find("'predict' needs INPUT.npy") != std::string::npos);
+  CHECK(missing.err.find("'predict' needs INPUT") != std::string::npos);
   const Result extra = run({"info", model, input});
   CHECK(extra.code == 2);
   CHECK(extra.err.find("unexpected argument '" + input + "'") != std::string::npos);
@@ -473,8 +553,9 @@ TEST_CASE("dlcam help and version") {
 
   const Result predict = run({"help", "predict"});
   CHECK(predict.code == 0);
-  CHECK(predict.out.find("usage: dlcam predict MODEL INPUT.npy [options]") == 0);
-  for (const char* option : {"--save-output OUT.npy", "-k, --top K", "--labels FILE", "-v, --verbose", "-h, --help"})
+  CHECK(predict.out.find("usage: dlcam predict MODEL INPUT [options]") == 0);
+  for (const char* option : {"--save-output OUT.npy", "-k, --top K", "--labels FILE", "--input-format FMT",
+                             "--resize HxW", "--scale S", "--mean M", "--std S", "-v, --verbose", "-h, --help"})
     CHECK(predict.out.find(option) != std::string::npos);
   // --help after a command needs no positional arguments.
   CHECK(run({"predict", "--help"}).out == predict.out);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "apps/dlcam/cli.h"
-#include "apps/dlcam/explain_input.h"
+#include "apps/dlcam/model_input.h"
 #include "autodiff/resize.h"
 #include "core/error.h"
 #include "gradcam/gradcam.h"
@@ -55,7 +55,9 @@ double relativeError(const Tensor& a, const Tensor& b) {
 }
 
 // The network's input from an .npy in its own layout, as `dlcam predict` reads it.
-Array modelInput(const std::string& path, const Network& net) { return cli::readModelInput(path, net).x; }
+Array modelInput(const std::string& path, const Network& net) {
+  return cli::prepareInput(path, cli::expectedInputShape(net), {}).x;
+}
 
 // The map explain --save-map wrote, read back with NumPy's indices.
 Tensor savedMap(const std::string& path) { return readNpy(path, NpyIndexing::Same); }

@@ -1,4 +1,4 @@
-#include "apps/dlcam/explain_input.h"
+#include "apps/dlcam/model_input.h"
 
 #include <algorithm>
 #include <cctype>
@@ -136,6 +136,47 @@ void readNpyInput(PreparedInput& in, const std::vector<int64_t>& declared, const
   in.display = onnx::fromOnnxOrder(onnx::onnxOrderArray(t.to(DType::Float32), shape));
 }
 
+std::vector<double> numberList(const std::string& option, const std::string& text) {
+  std::vector<double> values;
+  for (const std::string& item : splitCommas(text)) values.push_back(numberOption(option, item));
+  return values;
+}
+
+// "1/255" or "0.00392157": finite and nonzero (1e308/1e-308 is neither).
+double scaleOption(const std::string& text) {
+  const size_t slash = text.find('/');
+  const double scale =
+      slash == std::string::npos
+          ? numberOption("scale", text)
+          : numberOption("scale", text.substr(0, slash)) / numberOption("scale", text.substr(slash + 1));
+  if (!std::isfinite(scale) || scale == 0)
+    throw UsageError("--scale expects a finite nonzero number or a fraction such as 1/255, got '" + text + "'");
+  return scale;
+}
+
+// "224x224" (or "224×224").
+std::vector<int64_t> sizeOption(const std::string& text) {
+  for (const std::string separator : {"x", "X", "×"}) {
+    const size_t at = text.find(separator);
+    if (at == std::string::npos) continue;
+    try {
+      return {positiveInt("resize", text.substr(0, at)), positiveInt("resize", text.substr(at + separator.size()))};
+    } catch (const UsageError&) {
+      break;
+    }
+  }
+  throw UsageError("--resize expects HxW (height x width, e.g. 224x224), got '" + text + "'");
+}
+
+// The file's input dimensions, −1 where open (a dim_value of 0 counts as open, as the
+// importer reads it); empty when the file gives no shape.
+std::vector<int64_t> declaredDims(const onnx::ValueInfo& input) {
+  std::vector<int64_t> dims;
+  if (!input.hasShape) return dims;
+  for (const onnx::Dimension& d : input.dims) dims.push_back(d.value > 0 ? d.value : -1);
+  return dims;
+}
+
 // No --scale, --mean or --std (or values that change nothing).
 bool isIdentity(const InputOptions& o) {
   return o.scale == 1 && std::all_of(o.mean.begin(), o.mean.end(), [](double m) { return m == 0; }) &&
@@ -165,6 +206,39 @@ std::string valuesText(const std::vector<double>& values) {
 }
 
 }  // namespace
+
+std::vector<OptionSpec> inputOptionSpecs() {
+  return {
+      {"input-format", 0, "FMT", "Labels of an .npy's dims in MATLAB's order: SSC (h×w×c), SSSC, CT, SSCB..."},
+      {"resize", 0, "HxW", "Resize an image to H×W (default: the model's input size)"},
+      {"scale", 0, "S", "Multiply the input by S (default 1; a fraction such as 1/255 works)"},
+      {"mean", 0, "M", "Then subtract M: one value, or one per channel (a,b,c)"},
+      {"std", 0, "S", "Then divide by S: one value, or one per channel (a,b,c)"},
+  };
+}
+
+InputOptions parseInputOptions(const ParsedArgs& args) {
+  InputOptions o;
+  if (auto v = args.value("input-format")) {
+    const std::string accepted = "dimension labels S, C, B and T (at most one each of C, B, T): SSC, CT...";
+    if (v->find_first_not_of("SCBT") != std::string::npos)
+      throw UsageError("--input-format expects " + accepted + ", got '" + *v + "'");
+    parseValue("input-format", accepted, *v, [](const std::string& text) { return DimFormat(text); });
+    o.inputFormat = *v;
+  }
+  if (auto v = args.value("resize")) o.resize = sizeOption(*v);
+  if (auto v = args.value("scale")) {
+    o.scale = scaleOption(*v);
+    o.scaleText = *v;
+  }
+  if (auto v = args.value("mean")) o.mean = numberList("mean", *v);
+  if (auto v = args.value("std")) {
+    o.std = numberList("std", *v);
+    for (double s : o.std)
+      if (s <= 0) throw UsageError("--std expects positive numbers, got '" + *v + "'");
+  }
+  return o;
+}
 
 void checkInputOptions(const std::string& path, const InputOptions& options) {
   if (isNpyPath(path) && options.resize)
@@ -223,6 +297,26 @@ void checkFits(const PreparedInput& input, const Network& net, const InputOption
        "dimensions with --input-format: ", formatExamples(expected.size()));
 }
 
+ModelAndInput loadModelAndInput(const std::string& modelPath, const std::string& inputPath, const ParsedArgs& args,
+                                const InputOptions& options) {
+  ModelAndInput m;
+  m.model = readModel(modelPath);
+  onnx::ImportOptions importOpts = importOptions(args);
+  std::vector<int64_t> declared =
+      importOpts.inputShape.empty() ? declaredDims(declaredInput(m.model)) : importOpts.inputShape;
+  if (declared.empty()) {
+    importModel(m.model, importOpts);
+    declared = expectedInputShape(m.model.net);
+  }
+  m.input = prepareInput(inputPath, declared, options);
+  if (!m.model.net.initialized()) {
+    if (importOpts.inputShape.empty()) importOpts.inputShape = inputShapeFromInput(declared, m.input);
+    importModel(m.model, importOpts);
+  }
+  checkFits(m.input, m.model.net, options);
+  return m;
+}
+
 std::vector<std::string> describePreparation(const PreparedInput& input, const InputOptions& options) {
   std::vector<std::string> lines;
   const std::string stored = detail::sizesText(input.storedShape);
@@ -236,7 +330,10 @@ std::vector<std::string> describePreparation(const PreparedInput& input, const I
     lines.push_back(detail::cat(input.path, ": ", stored, " labelled ", *options.inputFormat,
                                 " (--input-format), permuted to the model's layout"));
   } else {
-    lines.push_back(detail::cat(input.path, ": ", describeShape(input.storedShape), ", the model's layout",
+    // Without N, the file's dimensions are the model's from C on: 4×33×29 (C×H×W).
+    const std::string names = onnxDimNames(input.storedShape.size() + (input.batchAdded ? 1 : 0));
+    lines.push_back(detail::cat(input.path, ": ", shapeText(input.storedShape), " (",
+                                input.batchAdded ? names.substr(names.find('C')) : names, "), the model's layout",
                                 input.batchAdded ? ", a batch of 1 added" : ""));
   }
   if (!isIdentity(options))

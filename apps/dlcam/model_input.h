@@ -1,5 +1,5 @@
-// How `dlcam explain` turns its INPUT, an image file or an .npy array, into the network's
-// input (docs/cli.md, "dlcam explain"):
+// How `dlcam predict` and `dlcam explain` turn their INPUT, an image file or an .npy array,
+// into the network's input (docs/cli.md, "dlcam explain", "The input"):
 //
 //   image   read as the model's channel count (1 or 3: gray↔RGB conversion; else as stored),
 //           values 0…255, resized to the model's H×W (or --resize) with bicubic
@@ -11,7 +11,11 @@
 //
 // then x = (x·scale − mean) / std per channel. The input is prepared from the ONNX file's
 // declared input before the network is imported, so that a model that leaves H and W open
-// can be imported for the input's own size.
+// can be imported for the input's own size; loadModelAndInput does the whole sequence:
+//
+//   const InputOptions options = parseInputOptions(args);  // with inputOptionSpecs() declared
+//   const ModelAndInput m = loadModelAndInput(args.positionals[0], args.positionals[1], args, options);
+//   const Array y = m.model.net.predict(m.input.x);
 #pragma once
 
 #include <cstdint>
@@ -19,12 +23,15 @@
 #include <string>
 #include <vector>
 
+#include "apps/dlcam/cli.h"
 #include "core/array.h"
 #include "io/image.h"
 #include "layers/network.h"
 
 namespace dlcam::cli {
 
+// The options that say how INPUT is read and prepared, from --input-format, --resize,
+// --scale, --mean and --std.
 struct InputOptions {
   std::optional<std::string> inputFormat;          // --input-format, validated labels
   std::optional<std::vector<int64_t>> resize;      // --resize HxW: {h, w}
@@ -42,12 +49,17 @@ struct PreparedInput {
   bool resized = false;        // image: resized to x's H×W
   // The network's input in its labelled layout (SSCB, SSSCB, CBT...), before and after the
   // normalisation (display: what pictures of an .npy input show). Undefined when an .npy
-  // file's rank fits neither the model's layout nor --input-format (fitCheck reports it).
+  // file's rank fits neither the model's layout nor --input-format (checkFits reports it).
   Array display, x;
 
   // x's ONNX shape (N, C, spatial...).
   std::vector<int64_t> onnxShape() const;
 };
+
+// --input-format, --resize, --scale, --mean and --std, for the commands that take INPUT.
+std::vector<OptionSpec> inputOptionSpecs();
+// The input options given; throws UsageError for a value they do not take.
+InputOptions parseInputOptions(const ParsedArgs& args);
 
 // Throws UsageError for an option that does not apply to INPUT's kind: --resize for an .npy,
 // --input-format for an image file.
@@ -70,6 +82,19 @@ std::vector<int64_t> inputShapeFromInput(const std::vector<int64_t>& declared, c
 // shape when the prepared input does not fit the network (suggesting --input-format for an
 // .npy read in the model's layout).
 void checkFits(const PreparedInput& input, const Network& net, const InputOptions& options);
+
+// A model and its input, prepared for it.
+struct ModelAndInput {
+  LoadedModel model;
+  PreparedInput input;
+};
+// Reads the model file, prepares INPUT for its declared input (or, when the file declares
+// none, for the imported network's), imports the network (with --input-shape from `args`, else
+// with the prepared input's size where the file leaves H and W open) and checks that the input
+// fits it. Throws as prepareInput and checkFits do, and dlcam::Error when the model cannot be
+// read or imported.
+ModelAndInput loadModelAndInput(const std::string& modelPath, const std::string& inputPath, const ParsedArgs& args,
+                                const InputOptions& options);
 
 // One line each on how the input was read and prepared, for the text output.
 std::vector<std::string> describePreparation(const PreparedInput& input, const InputOptions& options);
