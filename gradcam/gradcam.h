@@ -4,7 +4,7 @@
 //   Network net = onnx::importNetwork("resnet18.onnx");
 //   Array X(image, "SSC");                                   // h×w×c, one observation
 //   GradCamResult r = gradCAM(net, X, 207);                  // class index 207 (0-based)
-//   r.map;                                                   // h×w, upsampled to the input size
+//   r.map;                                  // h×w×1×1 (×N targets ×B observations), the input size
 //   r.featureLayer, r.reductionLayer;                        // the layers chosen by default
 //
 // How it works, on the tape (autodiff/tape.h): the network runs forward once. When the

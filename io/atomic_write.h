@@ -10,7 +10,9 @@
 //                                          // removes the temporary files, the old ones stay
 //
 // Every file is flushed to disk (fsync) before it is renamed, and its directory after, so a
-// committed file survives a power loss as well as a crash of the process.
+// committed file survives a power loss as well as a crash of the process. The rename replaces
+// the path itself: a path that is a symbolic link becomes a regular file (the link's target is
+// untouched), created with the default permissions.
 #pragma once
 
 #include <functional>

@@ -286,6 +286,18 @@ double Stopwatch::ms() const {
   return static_cast<double>(now - startNs_) / 1e6;
 }
 
+void checkOutputs(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs) {
+  std::vector<std::string> canonical;
+  for (const NamedFile& f : outputs) canonical.push_back(canonicalPath(f.path));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (canonical[i] == canonical[j])
+        throw UsageError(outputs[j].what + " and " + outputs[i].what + " are the same file");
+    for (const NamedFile& in : inputs)
+      if (canonical[i] == canonicalPath(in.path)) throw UsageError(outputs[i].what + " would overwrite " + in.what);
+  }
+}
+
 std::string millisText(double ms) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(1) << ms << " ms";

@@ -145,6 +145,15 @@ class Stopwatch {
 // "12.3 ms"
 std::string millisText(double ms);
 
+// A file a command reads or writes, and what named it ("--save-map 'map.npy'").
+struct NamedFile {
+  std::string path, what;
+};
+// Throws UsageError when two outputs are one file (however their paths are spelled: resolved
+// with canonicalPath) or an output is one of the files the command reads: no command may
+// overwrite its model, its input or its labels.
+void checkOutputs(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs);
+
 // A model file, loaded and imported.
 struct LoadedModel {
   std::string path;

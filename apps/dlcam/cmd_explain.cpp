@@ -222,25 +222,6 @@ std::vector<std::string> picturePaths(const std::string& base, const std::vector
   return paths;
 }
 
-// A file the run reads or writes, and what named it ("--save-map 'map.npy'").
-struct NamedFile {
-  std::string path, what;
-};
-
-// A usage error when two outputs are one file (however their paths are spelled), or an output
-// is one of the files the run reads: an explanation must not overwrite its model or input.
-void checkOutputs(const std::vector<NamedFile>& outputs, const std::vector<NamedFile>& inputs) {
-  std::vector<std::string> canonical;
-  for (const NamedFile& f : outputs) canonical.push_back(canonicalPath(f.path));
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    for (size_t j = 0; j < i; ++j)
-      if (canonical[i] == canonical[j])
-        throw UsageError(outputs[j].what + " and " + outputs[i].what + " are the same file");
-    for (const NamedFile& in : inputs)
-      if (canonical[i] == canonicalPath(in.path)) throw UsageError(outputs[i].what + " would overwrite " + in.what);
-  }
-}
-
 void drawPictures(Explanation& e, const PreparedInput& input, const ExplainOptions& o,
                   const std::vector<std::string>& paths) {
   const DimFormat& format = input.x.format();

@@ -157,9 +157,16 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   if (auto text = args.value("top")) top = positiveInt("top", *text);
   const std::optional<std::string> save = args.value("save-output");
   const std::optional<std::string> labelsPath = args.value("labels");
+  const InputOptions inputOptions = parseInputOptions(args);
+  checkInputOptions(args.positionals[1], inputOptions);
+  if (save) {
+    std::vector<NamedFile> read = {{args.positionals[0], "MODEL '" + args.positionals[0] + "'"},
+                                   {args.positionals[1], "INPUT '" + args.positionals[1] + "'"}};
+    if (labelsPath) read.push_back({*labelsPath, "--labels '" + *labelsPath + "'"});
+    checkOutputs({{*save, "--save-output '" + *save + "'"}}, read);
+  }
   const std::vector<std::string> labels = labelsPath ? readClassNames(*labelsPath) : std::vector<std::string>{};
 
-  const InputOptions inputOptions = parseInputOptions(args);
   const auto [loaded, input] = loadModelAndInput(args.positionals[0], args.positionals[1], args, inputOptions);
   if (verbose) err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
 

@@ -101,6 +101,13 @@ void readImageInput(PreparedInput& in, const std::vector<int64_t>& declared, con
   std::vector<int64_t> size = {in.original.height, in.original.width};
   if (options.resize) {
     size = *options.resize;
+    // A fixed-size model takes only its own size: say so before resizing (a huge --resize
+    // would otherwise cost its memory and time first).
+    for (size_t d = 0; d < 2; ++d)
+      if (declared[d + 2] > 0 && size[d] != declared[d + 2])
+        fail("--resize ", size[0], "x", size[1], " does not fit the model's input, which takes ",
+             declared[2] > 0 ? std::to_string(declared[2]) : "any", "×",
+             declared[3] > 0 ? std::to_string(declared[3]) : "any", " images");
   } else {
     if (declared[2] > 0) size[0] = declared[2];
     if (declared[3] > 0) size[1] = declared[3];

@@ -315,6 +315,29 @@ TEST_CASE("dlcam predict on an image file names the class drawn in it") {
   CHECK(r.out.find("  cross\n") != std::string::npos);
 }
 
+TEST_CASE("dlcam predict refuses to overwrite its model, input or labels, and a --resize the model cannot take") {
+  const fs::path shapes = dlcam::test::sourceDir() / "examples" / "shapes";
+  TempDir dir;
+  const std::string model = dir.file("model.onnx"), image = dir.file("cross.png"), labels = dir.file("labels.txt");
+  fs::copy_file(shapes / "model.onnx", model);
+  fs::copy_file(shapes / "samples" / "cross_1.png", image);
+  fs::copy_file(shapes / "labels.txt", labels);
+  const auto modelBytes = fs::file_size(model), imageBytes = fs::file_size(image), labelBytes = fs::file_size(labels);
+  for (const std::string& target : {model, (dir.path / "." / "cross.png").string(), labels}) {
+    CAPTURE(target);
+    const Result r = run({"predict", model, image, "--labels", labels, "--save-output", target});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("would overwrite") != std::string::npos);
+  }
+  CHECK(fs::file_size(model) == modelBytes);
+  CHECK(fs::file_size(image) == imageBytes);
+  CHECK(fs::file_size(labels) == labelBytes);
+
+  const Result big = run({"predict", model, image, "--resize", "3000x3000"});
+  CHECK(big.code == 1);
+  CHECK(big.err.find("--resize 3000x3000 does not fit the model's input, which takes 64×64 images") != std::string::npos);
+}
+
 TEST_CASE("dlcam predict prepares an image as explain does: the same output as the .npy prepared by hand") {
   TempDir dir;
   // y = Relu(x) with open H and W: the saved output is the prepared input, its negative
