@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "autodiff/reduce.h"
 #include "autodiff/resize.h"
 #include "core/error.h"
 #include "gradcam/draw.h"
@@ -343,16 +344,8 @@ Image volumeMontage(const Tensor& volume, const Tensor& map, const MontageOption
   if (h == 0 || w == 0 || d == 0 || c == 0) fail(what, ": the volume is empty (", volume.shape().str(), ")");
 
   // The volume as gray levels: channels averaged, rescaled over the whole volume.
-  const std::vector<double> v = valuesOf(volume);
-  const int64_t voxels = h * w * d;
-  Tensor mean(Shape{voxels}, DType::Float64);
-  double* meanData = mean.data<double>();
-  for (int64_t i = 0; i < voxels; ++i) {
-    double sum = 0;
-    for (int64_t k = 0; k < c; ++k) sum += v[static_cast<size_t>(i + voxels * k)];
-    meanData[i] = sum / static_cast<double>(c);
-  }
-  const Tensor gray = rescaleToUnit(mean);
+  const Array channels(volume.to(DType::Float64).reshaped(Shape{h, w, d, c}), "SSSC");
+  const Tensor gray = rescaleToUnit(mean(channels, {3}).value());
   const Tensor heat = rescaleToUnit(map);
   const float* g = gray.data<float>();
   const float* u = heat.data<float>();

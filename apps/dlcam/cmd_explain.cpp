@@ -17,6 +17,7 @@
 #include "apps/dlcam/cli.h"
 #include "apps/dlcam/model_input.h"
 #include "apps/dlcam/json.h"
+#include "autodiff/reduce.h"
 #include "autodiff/resize.h"
 #include "autodiff/shape_ops.h"
 #include "core/error.h"
@@ -173,17 +174,7 @@ Tensor observation(const Array& x, int64_t b) {
 
 // An .npy image as a picture: 3 channels as RGB, others averaged to gray, rescaled to 0…255.
 Image npyImage(const Tensor& hwc) {
-  const int64_t h = hwc.shape()[0], w = hwc.shape()[1], c = hwc.shape()[2];
-  Tensor shown = hwc;
-  if (c != 3) {
-    shown = Tensor(Shape{h, w});
-    const Tensor v = hwc.to(DType::Float32);
-    for (int64_t i = 0; i < h * w; ++i) {
-      double sum = 0;
-      for (int64_t k = 0; k < c; ++k) sum += v.data<float>()[i + h * w * k];
-      shown.data<float>()[i] = static_cast<float>(sum / static_cast<double>(c));
-    }
-  }
+  const Tensor shown = hwc.shape()[2] == 3 ? hwc : mean(Array(hwc.to(DType::Float64), "SSC"), {2}).value();
   Tensor unit = rescaleToUnit(shown);
   for (int64_t i = 0; i < unit.numel(); ++i) unit.data<float>()[i] *= 255.0f;
   return tensorToImage(unit);
