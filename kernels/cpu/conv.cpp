@@ -233,9 +233,12 @@ void col2imTile(const ConvGeometry& g, const Plan& pl, T* dxg, int64_t p0, int64
 }
 
 // Runs task(index, workspace, parallelInside) for index in [0, count), then finish(workspace)
-// once per workspace (serialised). With enough tasks, threads take whole tasks and each runs
-// its GEMMs on one thread; otherwise the tasks run in turn and the threads work inside each
-// im2col and each (Eigen-parallel) GEMM. Never both: nested teams would oversubscribe.
+// once per workspace, in thread order. With enough tasks, threads take whole tasks and each
+// runs its GEMMs on one thread; otherwise the tasks run in turn and the threads work inside
+// each im2col and each (Eigen-parallel) GEMM. Never both: nested teams would oversubscribe.
+// Tasks are split statically and the workspaces finished in thread order, so a weight
+// gradient (summed over the workspaces) is the same on every run with the same thread count:
+// training is reproducible bit for bit.
 template <typename T, typename Task, typename Finish>
 void runTasks(const Plan& pl, int64_t count, int64_t accSize, Task task, Finish finish) {
   const int64_t colsSize = pl.pointwise ? 0 : pl.tileRows * pl.K;
@@ -247,14 +250,18 @@ void runTasks(const Plan& pl, int64_t count, int64_t accSize, Task task, Finish 
   };
   const int64_t threads = pl.threads;
   if (threads > 1 && count >= threads && (count % threads == 0 || count >= 4 * threads)) {
+    std::vector<Workspace<T>> spaces(static_cast<size_t>(threads));
+    std::vector<char> used(static_cast<size_t>(threads), 0);
 #pragma omp parallel num_threads(pl.threads)
     {
-      Workspace<T> ws = makeWorkspace();
-#pragma omp for schedule(dynamic)
-      for (int64_t i = 0; i < count; ++i) task(i, ws, false);
-#pragma omp critical(dlcam_conv_finish)
-      finish(ws);
+      const auto t = static_cast<size_t>(omp_get_thread_num());
+      spaces[t] = makeWorkspace();
+      used[t] = 1;
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < count; ++i) task(i, spaces[t], false);
     }
+    for (size_t t = 0; t < spaces.size(); ++t)
+      if (used[t]) finish(spaces[t]);
   } else {
     Workspace<T> ws = makeWorkspace();
     for (int64_t i = 0; i < count; ++i) task(i, ws, threads > 1);
