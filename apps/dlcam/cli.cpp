@@ -112,7 +112,7 @@ std::string didYouMean(const std::string& given, const std::vector<std::string>&
 }
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table = {infoCommand(), predictCommand(), explainCommand()};
+  static const std::vector<Command> table = {infoCommand(), predictCommand(), explainCommand(), evaluateCommand()};
   return table;
 }
 

@@ -195,6 +195,7 @@ std::string scoreText(double v);
 Command infoCommand();
 Command predictCommand();
 Command explainCommand();
+Command evaluateCommand();
 
 }  // namespace cli
 }  // namespace dlcam
