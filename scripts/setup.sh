@@ -6,8 +6,10 @@ set -euo pipefail
 # Build: compiler, CMake, Eigen, doctest, stb, Google Benchmark.
 # Tests: PyTorch, torchvision and onnx make the reference exports (tools/export_torch_models.py);
 # libonnx-testdata holds the ONNX conformance node tests. None of them is a run-time dependency.
+# Examples and their tests: dataset-fashion-mnist (/usr/share/datasets/fashion-mnist) is the data
+# the Fashion-MNIST classifier and the rotation regression are trained and tested on.
 packages=(build-essential cmake libeigen3-dev doctest-dev libstb-dev libbenchmark-dev
-  python3-numpy python3-torch python3-torchvision python3-onnx libonnx-testdata)
+  python3-numpy python3-torch python3-torchvision python3-onnx libonnx-testdata dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do
