@@ -126,7 +126,7 @@ void writeBatchNorm(LayerWriter& w, const BatchNormalizationLayer& b) {
 
 // LayerNormalization normalises over the trailing ONNX axes [axis, rank). Over C and the S
 // dims together (N×C×spatial…) that is axis 1, with the per-channel parameters tiled over the
-// spatial positions; over C alone the channels first move last with a Transpose.
+// spatial positions; over C alone it is written out in elementwise nodes (below).
 void writeLayerNorm(LayerWriter& w, const LayerNormalizationLayer& l) {
   const ActivationInfo& in = w.inputInfo(0);
   LayerNormDims dims = l.dims();
@@ -156,14 +156,23 @@ void writeLayerNorm(LayerWriter& w, const LayerNormalizationLayer& l) {
              {intAttr("axis", -1), epsilon});
     return;
   }
-  std::vector<int64_t> last = {0}, back = {0, rank - 1};
-  for (int a = 2; a < rank; ++a) last.push_back(a);
-  last.push_back(1);
-  for (int a = 1; a < rank - 1; ++a) back.push_back(a);
-  std::string x = w.node("Transpose", {w.input(0)}, {intsAttr("perm", last)});
-  x = w.node("LayerNormalization", {x, w.constant("Scale", c, scale), w.constant("Offset", c, offset)},
-             {intAttr("axis", -1), epsilon});
-  w.output("Transpose", {x}, {intsAttr("perm", back)});
+  // Over C alone with C in the middle (N×C×L, N×C×H×W...), written out so that every value
+  // stays in ONNX's N×C×… layout: an importer then labels each one rightly, and Grad-CAM can
+  // take the layer's output as its feature layer (a Transpose to N×L×C would not say which
+  // axis is which).
+  //   y = (x − mean_C(x)) · (mean_C((x − mean_C(x))²) + ε)^(−1/2) · scale + offset
+  std::vector<int64_t> perChannel = {l.numChannels()};
+  perChannel.resize(static_cast<size_t>(rank - 1), 1);  // C×1×…: broadcasts over N and the rest
+  const Attribute overC = intsAttr("axes", {1});
+  const std::string mean = w.node("ReduceMean", {w.input(0)}, {overC, intAttr("keepdims", 1)});
+  const std::string centred = w.node("Sub", {w.input(0), mean});
+  const std::string variance =
+      w.node("ReduceMean", {w.node("Mul", {centred, centred})}, {overC, intAttr("keepdims", 1)});
+  const std::string inverseDeviation =
+      w.node("Pow", {w.node("Add", {variance, w.scalar("Epsilon", l.epsilon())}), w.scalar("MinusHalf", -0.5)});
+  const std::string normalised = w.node("Mul", {centred, inverseDeviation});
+  w.output("Add", {w.node("Mul", {normalised, w.constant("Scale", perChannel, scale)}),
+                   w.constant("Offset", perChannel, offset)});
 }
 
 // ---- activations ---------------------------------------------------------------------------
@@ -228,13 +237,27 @@ void writePool(LayerWriter& w, const PoolingLayer& p, bool isMax) {
 // ---- fully connected -------------------------------------------------------------------------
 
 // Y = X·B + bias with B = Wᵀ (I × O, row-major), its rows in ONNX's flattening order. "SSCB"
-// input is flattened first; a sequence "CBT" (N×C×L) is multiplied per time step with the
-// channels moved last.
+// input is flattened first; a sequence "CBT" (N×C×L) is multiplied per time step, W·x.
 void writeFullyConnected(LayerWriter& w, const FullyConnectedLayer& f) {
   const ActivationInfo& in = w.inputInfo(0);
   const int64_t outputs = f.outputSize(), features = f.inputSize();
   Tensor weights = f.weights().value().to(DType::Float64);
   const double* wv = weights.data<double>();  // column-major O×I
+  if (in.format.find('T') >= 0) {
+    // W (O×C) · x (N×C×L) = N×O×L: MatMul broadcasts W over N, and the values keep ONNX's
+    // N×C×L layout (no Transpose whose output an importer could not label).
+    std::vector<float> byRow;
+    for (int64_t o = 0; o < outputs; ++o)
+      for (int64_t j = 0; j < features; ++j) byRow.push_back(static_cast<float>(wv[o + outputs * j]));
+    const std::string product = w.constant("Weights", {outputs, features}, byRow);
+    if (!f.hasBias()) {
+      w.output("MatMul", {product, w.input(0)});
+      return;
+    }
+    w.output("Add", {w.node("MatMul", {product, w.input(0)}),
+                     w.constant("Bias", {outputs, 1}, floatsOf(f.bias()))});
+    return;
+  }
   std::vector<int64_t> rows(static_cast<size_t>(features));
   std::iota(rows.begin(), rows.end(), 0);
   if (!in.format.spatialDims().empty()) {
@@ -248,13 +271,6 @@ void writeFullyConnected(LayerWriter& w, const FullyConnectedLayer& f) {
   const std::string weightsName = w.constant("Weights", {features, outputs}, b);
   const std::string bias = f.hasBias() ? w.constant("Bias", {outputs}, floatsOf(f.bias())) : std::string();
 
-  if (in.format.find('T') >= 0) {
-    std::string x = w.node("Transpose", {w.input(0)}, {intsAttr("perm", {0, 2, 1})});
-    x = w.node("MatMul", {x, weightsName});
-    if (f.hasBias()) x = w.node("Add", {x, bias});
-    w.output("Transpose", {x}, {intsAttr("perm", {0, 2, 1})});
-    return;
-  }
   std::string x = w.input(0);
   if (w.inputShape(0).size() > 2) x = w.node("Flatten", {x}, {intAttr("axis", 1)});
   std::vector<std::string> inputs = {x, weightsName};
