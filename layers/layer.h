@@ -41,6 +41,9 @@ struct ForwardContext {
   // Training behaviour: dropout drops values, batch normalisation normalises with the batch's
   // statistics. false (inference) everywhere except training loops.
   bool training = false;
+  // Training only: where random layers (dropout) draw from. A training loop passes a new
+  // value every step, so masks differ between steps and a run is reproduced from its seed.
+  uint64_t seed = 0;
   // Training only: new state values (running statistics) the layers computed, for the caller
   // to store. Layers append; Network::forward returns them.
   struct StateUpdate {

@@ -267,6 +267,7 @@ ForwardResult Network::forward(const Array& x, const ForwardOptions& options) co
 
   ForwardContext context;
   context.training = options.training;
+  context.seed = options.seed;
   std::vector<Array> activations(n);
   std::vector<Array> in;
   for (size_t k = 0; k < n; ++k) {

@@ -34,6 +34,8 @@ struct ForwardOptions {
   // dlcam's does not: inference unless asked, so forward(X, outputs) equals predict with
   // outputs, except that forward records on an active Tape.
   bool training = false;
+  // Training only: the seed of dropout's masks (ForwardContext::seed); pass a new one each step.
+  uint64_t seed = 0;
   // Called with each activation right after its layer computes it, before any other layer
   // uses it. Grad-CAM watches the feature layer's activation here: a Tape then records only
   // the layers above it.

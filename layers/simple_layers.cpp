@@ -61,7 +61,11 @@ ActivationInfo DropoutLayer::inferOutput(std::span<const ActivationInfo> inputs)
 Array DropoutLayer::forward(std::span<const Array> inputs, ForwardContext& context) const {
   expectInputs(inputs.size());
   if (!context.training) return inputs[0];
-  const uint64_t seed = std::hash<std::string>{}(name_) + 0x9E3779B97F4A7C15ull * ++trainingCalls_;
+  // FNV-1a of the name, so that two dropout layers draw different masks; the same on every
+  // platform (std::hash is not).
+  uint64_t nameHash = 0xcbf29ce484222325ull;
+  for (unsigned char ch : name_) nameHash = (nameHash ^ ch) * 0x100000001b3ull;
+  const uint64_t seed = nameHash + 0x9E3779B97F4A7C15ull * (context.seed + 1);
   return dropout(inputs[0], {.probability = probability_, .training = true, .seed = seed});
 }
 

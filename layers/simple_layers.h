@@ -4,7 +4,6 @@
 // Concat along channels, Flatten).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -31,8 +30,8 @@ class SoftmaxLayer : public Layer {
 };
 
 // Inference: the identity. Training (context.training): inverted dropout with this
-// probability; each training forward draws a new mask (the seed is the layer's name and a
-// count of its training calls, so a run is reproducible). Any size and format.
+// probability; the mask is a function of the layer's name and context.seed (a training loop
+// passes a new seed every step), so a run is reproduced from its seed. Any size and format.
 class DropoutLayer : public Layer {
  public:
   // probability in [0, 1).
@@ -46,7 +45,6 @@ class DropoutLayer : public Layer {
 
  private:
   double probability_;
-  mutable std::atomic<uint64_t> trainingCalls_{0};
 };
 
 // Element-wise sum of numInputs inputs, which must have the same format and exactly the same

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <ostream>
 
+#include "autodiff/shape_ops.h"
 #include "autodiff/softmax.h"
 #include "autodiff/tape.h"
 #include "core/error.h"
@@ -73,6 +74,14 @@ struct MetricsSum {
   }
 };
 
+// A sequence network whose time dimension was pooled away ("CBT" with T = 1, as global
+// pooling over time leaves it) meets "CB" targets as "CB": MATLAB's pooling layer drops T.
+Array withTargetLayout(const Array& outputs, const Array& targets) {
+  if (outputs.format().str() == "CBT" && targets.format().str() == "CB" && outputs.size(2) == 1)
+    return reshape(outputs, Shape{outputs.size(0), outputs.size(1)}, "CB");
+  return outputs;
+}
+
 void checkTargets(const Array& outputs, const Array& targets, const std::string& layer) {
   if (outputs.shape() != targets.shape() || outputs.format() != targets.format())
     fail("training: the targets have size ", targets.shape().str(), " \"", targets.format().str(), "\", but layer '",
@@ -105,7 +114,8 @@ std::string formatMetrics(const Metrics& m, Loss kind) {
 
 }  // namespace
 
-LossAndGradients lossAndGradients(Network& net, const Batch& batch, const TrainingOptions& options, bool training) {
+LossAndGradients lossAndGradients(Network& net, const Batch& batch, const TrainingOptions& options, bool training,
+                                  uint64_t step) {
   const LossPoint point = lossPoint(net, options);
   Tape tape;
   std::vector<Array> watched;
@@ -115,8 +125,10 @@ LossAndGradients lossAndGradients(Network& net, const Batch& batch, const Traini
     tape.watch(value);
     watched.push_back(value);
   }
-  ForwardResult r = net.forward(batch.inputs, {.outputs = {point.layer}, .training = training});
-  const Array& out = r.outputs[0];
+  // Dropout's masks: a function of the run's seed and the step, so each step draws new ones.
+  const uint64_t seed = options.seed * 0x9E3779B97F4A7C15ull + step;
+  ForwardResult r = net.forward(batch.inputs, {.outputs = {point.layer}, .training = training, .seed = seed});
+  const Array out = withTargetLayout(r.outputs[0], batch.targets);
   checkTargets(out, batch.targets, point.layer);
 
   LossAndGradients result;
@@ -164,7 +176,7 @@ Metrics evaluateNetwork(const Network& net, const Dataset& data, const TrainingO
     indices.resize(static_cast<size_t>(std::min(options.miniBatchSize, data.size() - first)));
     std::iota(indices.begin(), indices.end(), first);
     const Batch batch = data.batch(indices);
-    const Array out = net.predict(batch.inputs, {point.layer})[0];
+    const Array out = withTargetLayout(net.predict(batch.inputs, {point.layer})[0], batch.targets);
     checkTargets(out, batch.targets, point.layer);
     PauseRecording noTape;
     Array outputs = point.fromScores ? softmax(out) : out;
@@ -217,7 +229,7 @@ TrainingReport trainNetwork(Network& net, const Dataset& data, const TrainingOpt
       if (count == 1 && hasBatchNorm) continue;  // batch statistics of one observation are undefined
       const std::span<const int64_t> indices(order.data() + first, static_cast<size_t>(count));
       const Batch batch = data.batch(indices);
-      LossAndGradients step = lossAndGradients(net, batch, options);
+      LossAndGradients step = lossAndGradients(net, batch, options, true, static_cast<uint64_t>(iterations));
       const double loss = step.loss.item();
       if (!std::isfinite(loss))
         fail("trainNetwork: the loss became ", loss, " at epoch ", epoch, ", iteration ", iterations + 1,

@@ -26,7 +26,8 @@
 namespace dlcam {
 
 enum class Loss {
-  // Classification: targets are one-hot. When the loss layer is a softmax layer, the loss is
+  // Classification: targets are one-hot. (A "CBT" output with T = 1, as global pooling over
+  // time leaves a sequence network, is taken as "CB".) When the loss layer is a softmax layer, the loss is
   // softmaxCrossEntropy of the softmax's input (the same value, computed stably); otherwise
   // crossEntropy of the loss layer's output.
   CrossEntropy,
@@ -53,7 +54,7 @@ struct TrainingOptions {
   int64_t miniBatchSize = 128;  // the last batch of an epoch may be smaller; a batch of one
                                  // observation is skipped when the network has batch norm
   bool shuffle = true;          // a new order every epoch
-  uint64_t seed = 0;            // shuffling (dropout masks follow from the layer names)
+  uint64_t seed = 0;            // shuffling and dropout masks
 
   Loss loss = Loss::CrossEntropy;
   // The layer whose output the loss is taken on; empty: the network's output layer.
@@ -67,8 +68,9 @@ struct TrainingOptions {
   std::function<void(const struct EpochReport&)> onEpoch{};
 };
 
-// What a pass over a dataset measured. accuracy: classification (fraction of observations
-// whose largest output is the target's largest entry); rmse: regression (root mean square of
+// What a pass over a dataset measured. accuracy: classification (fraction of observations,
+// or of time steps for a "CBT" output with T > 1, whose largest output is the target's
+// largest entry); rmse: regression (root mean square of
 // output − target over all elements). The other is NaN.
 struct Metrics {
   double loss = 0;
@@ -89,7 +91,9 @@ struct TrainingReport {
   std::vector<EpochReport> epochs;
 };
 
-// Trains the initialized network in place. Throws dlcam::Error for options out of range, an
+// Trains the initialized network in place. (Network copies share their layers: training a
+// copy trains the original too.) The same seed, data, options and thread count give the same
+// network bit for bit; another thread count or CPU rounds sums differently. Throws dlcam::Error for options out of range, an
 // empty dataset, a loss layer that does not exist, or targets whose size does not fit the
 // loss layer's output.
 TrainingReport trainNetwork(Network& net, const Dataset& data, const TrainingOptions& options);
@@ -107,8 +111,9 @@ struct LossAndGradients {
   std::vector<Array> gradients;  // learnables(net) order
   std::vector<ForwardContext::StateUpdate> stateUpdates;
 };
+// `step` (with options.seed) chooses dropout's masks: pass the iteration number.
 LossAndGradients lossAndGradients(Network& net, const Batch& batch, const TrainingOptions& options,
-                                  bool training = true);
+                                  bool training = true, uint64_t step = 0);
 
 // Stores state updates (from a training forward) in the network's layers.
 void applyStateUpdates(Network& net, const std::vector<ForwardContext::StateUpdate>& updates);

@@ -12,9 +12,10 @@ using dlcam::test::randomArray;
 
 namespace {
 
-Array forwardOf(const Layer& layer, std::vector<Array> in, bool training = false) {
+Array forwardOf(const Layer& layer, std::vector<Array> in, bool training = false, uint64_t seed = 0) {
   ForwardContext context;
   context.training = training;
+  context.seed = seed;
   return layer.forward(in, context);
 }
 
@@ -39,7 +40,7 @@ TEST_CASE("Softmax layer: forward equals softmax over C") {
                        doctest::Contains("layer 'sm' (Softmax): expects input with a C dimension"), Error);
 }
 
-TEST_CASE("Dropout layer: identity at inference, dropout with fresh masks in training") {
+TEST_CASE("Dropout layer: identity at inference, dropout with a mask per seed in training") {
   DropoutLayer layer("drop", 0.3);
   CHECK(layer.type() == "Dropout");
   CHECK(layer.description() == "30% dropout");
@@ -49,7 +50,7 @@ TEST_CASE("Dropout layer: identity at inference, dropout with fresh masks in tra
   expectClose(y.value(), x.value(), 0, 0, "inference");
   checkInfer(layer, {x});
 
-  Array t1 = forwardOf(layer, {x}, true), t2 = forwardOf(layer, {x}, true);
+  Array t1 = forwardOf(layer, {x}, true, 7), t2 = forwardOf(layer, {x}, true, 8);
   CHECK(t1.shape() == x.shape());
   int64_t dropped = 0, differ = 0;
   for (int64_t i = 0; i < x.numel(); ++i) {
@@ -61,7 +62,13 @@ TEST_CASE("Dropout layer: identity at inference, dropout with fresh masks in tra
   // 360 elements at p = 0.3: about 108 dropped; the bounds are > 5 standard deviations away.
   CHECK(dropped > 60);
   CHECK(dropped < 160);
-  CHECK(differ > 0);  // each training call draws a new mask
+  CHECK(differ > 0);  // another seed, another mask
+  // The same seed gives the same mask; another layer name, another mask.
+  expectClose(forwardOf(layer, {x}, true, 7).value(), t1.value(), 0, 0, "same seed");
+  const Array other = forwardOf(DropoutLayer("drop2", 0.3), {x}, true, 7);
+  int64_t otherDiffer = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) otherDiffer += (other.value().at(i) == 0) != (t1.value().at(i) == 0);
+  CHECK(otherDiffer > 0);
   CHECK_THROWS_WITH_AS(DropoutLayer("d", 1.0), doctest::Contains("layer 'd' (Dropout): probability must be in [0, 1)"),
                        Error);
 }
