@@ -1,6 +1,8 @@
 // Random: a small, seeded random number generator whose streams are the same on every
 // machine, compiler and standard library (std::normal_distribution and friends are not), so
-// that a training run or a generated data set is reproduced exactly from its seed.
+// that a training run or a generated data set is reproduced from its seed. The bits and the
+// uniform values are exact everywhere; normal() goes through libm's log, sin and cos, which
+// another libm may round differently in the last bit.
 //
 //   Random rng(42);
 //   double u = rng.uniform();          // [0, 1)

@@ -6,9 +6,8 @@
 //              target shape — circle, square, triangle (apex up) or cross (a plus sign),
 //              12…24 px, turned by up to ±15° — at a random place among 1–3 soft blobs and
 //              1–3 thin lines, on a gradient background, with pixel noise (σ 4…16). Its colour
-//              is random but at least 110 (RGB distance) from what lies under it. The drawing
-//              of tools/train_shapes_model.py. Region: the box of the pixels the shape covers
-//              at least half.
+//              is random but at least 110 (RGB distance) from what lies under it. Region: the
+//              box of the pixels the shape covers at least half.
 //   blobs      32×32×32 volumes (h×w×d×1): one solid class-defining object — a ball (radius
 //              4…6), a cube (side 7…11, turned at random) or a ring (a torus of radius 4…6,
 //              tube radius 1.5…2, facing a random way) — of height 0.5…1 among 2–4 fuzzy
@@ -24,8 +23,9 @@
 //              half-sine bumps (signs + + − −), up or down, on one of those groups, in windows
 //              that do not touch the pattern's. Region: the pattern's window.
 //
-// Every sample is a function of (kind, seed, index) alone, so a set is the same on every
-// machine and any sample can be made again without the others.
+// Every sample is a function of (kind, seed, index) alone, so any sample can be made again
+// without the others, and a set is the same wherever dlcam is built the same way (another
+// libm or compiler may round the drawing's sin/exp differently in the last bits).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,5 @@
-// The shapes set: 64×64 RGB images with one circle, square, triangle or cross among clutter.
-// A port of the generator tools/train_shapes_model.py trained the bundled shapes classifier on
-// (the same drawing, with dlcam's random numbers instead of NumPy's).
+// The shapes set: 64×64 RGB images with one circle, square, triangle or cross among clutter,
+// the data the bundled shapes classifier (examples/shapes) is trained and tested on.
 #include <algorithm>
 #include <array>
 #include <cmath>

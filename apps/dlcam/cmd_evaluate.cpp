@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -267,7 +268,11 @@ Evaluation evaluate(Networks& nets, const std::vector<datasets::ManifestEntry>& 
 
 // "8/8 (100%)"
 std::string tallyText(const Tally& t) {
-  return detail::cat(t.count, "/", t.of, " (", scoreText(100 * t.fraction()), "%)");
+  // A whole percentage as it is ("92%"), any other to one decimal ("28.7%").
+  const double percent = 100 * t.fraction();
+  char text[32];
+  std::snprintf(text, sizeof text, percent == std::round(percent) ? "%.0f" : "%.1f", percent);
+  return detail::cat(t.count, "/", t.of, " (", text, "%)");
 }
 
 void printText(std::ostream& out, const std::string& model, const Evaluation& ev, const EvaluateOptions& o) {
@@ -277,7 +282,8 @@ void printText(std::ostream& out, const std::string& model, const Evaluation& ev
   out << "layers:     feature '" << ev.featureLayer << "', reduction '" << ev.reductionLayer << "'\n";
   out << "accuracy:   " << (ev.accuracy ? tallyText(*ev.accuracy) : "- (the output holds no class scores)") << "\n";
   out << "\npointing game: the map's peak inside the region";
-  if (o.tolerance > 0) out << " or within " << scoreText(o.tolerance) << " positions of it";
+  if (o.tolerance > 0)
+    out << " or within " << scoreText(o.tolerance) << (o.tolerance == 1 ? " position" : " positions") << " of it";
   out << "\n";
   out << "  Grad-CAM  " << tallyText(ev.pointingCam) << "\n";
   out << "  random    " << tallyText(ev.pointingRandom) << "\n";

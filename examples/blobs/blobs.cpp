@@ -73,8 +73,7 @@ void figure(const ExampleArgs& args) {
   std::vector<Image> panels;
   for (const auto& sample : datasets::makeSet(LocalisationKind::Blobs, kTestSetSeed, 2)) {
     const Shape& s = sample.input.shape();
-    const Array x(sample.input.reshaped(Shape{s[0], s[1], s[2], 1, 1}), "SSSCB");
-    const GradCamResult cam = gradCAM(net, x, CamTarget::predicted());
+    const GradCamResult cam = gradCAM(net, sampleInput(LocalisationKind::Blobs, sample), CamTarget::predicted());
     char caption[160];
     std::snprintf(caption, sizeof caption, "true %s, predicted %s; object in slices %lld-%lld",
                   classes[static_cast<size_t>(sample.label)].c_str(), classes[static_cast<size_t>(cam.classes[0])].c_str(),

@@ -212,6 +212,14 @@ std::unique_ptr<Dataset> localisationDataset(datasets::LocalisationKind kind,
                                         targets);
 }
 
+Array sampleInput(datasets::LocalisationKind kind, const datasets::LocalisationSample& sample) {
+  std::vector<int64_t> dims = sample.input.shape().dims();
+  if (kind == datasets::LocalisationKind::Sequences)
+    return Array(sample.input.reshaped(Shape{dims[0], 1, dims[1]}), "CBT");  // c×t → c×1×t
+  dims.push_back(1);
+  return Array(sample.input.reshaped(Shape(dims)), kind == datasets::LocalisationKind::Shapes ? "SSCB" : "SSSCB");
+}
+
 void trainLocalisation(Network& net, datasets::LocalisationKind kind, const ExampleArgs& args,
                        LocalisationTraining setup) {
   const int64_t trainCount = args.quick ? setup.trainCount / 10 : setup.trainCount;

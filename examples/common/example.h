@@ -87,6 +87,9 @@ RotatedSet rotatedSet(datasets::Split split, int64_t count, uint64_t seed);
 std::unique_ptr<Dataset> localisationDataset(datasets::LocalisationKind kind,
                                              const std::vector<datasets::LocalisationSample>& samples);
 
+// One sample as the network's input, a batch of one: "SSCB", "SSSCB" or "CBT".
+Array sampleInput(datasets::LocalisationKind kind, const datasets::LocalisationSample& sample);
+
 struct LocalisationTraining {
   int64_t trainCount = 0, testCount = 0;  // --quick uses a tenth of each
   TrainingOptions options{};              // epochs, seed, validation and progress are filled in

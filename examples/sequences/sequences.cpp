@@ -69,9 +69,8 @@ void figure(const ExampleArgs& args) {
   const auto& classes = datasets::classNames(LocalisationKind::Sequences);
   std::vector<Image> panels;
   for (const auto& sample : datasets::makeSet(LocalisationKind::Sequences, kTestSetSeed, 4)) {
-    const int64_t c = sample.input.shape()[0], t = sample.input.shape()[1];
-    const Array x(sample.input.reshaped(Shape{c, 1, t}), "CBT");
-    const GradCamResult cam = gradCAM(net, x, CamTarget::predicted());
+    const int64_t t = sample.input.shape()[1];
+    const GradCamResult cam = gradCAM(net, sampleInput(LocalisationKind::Sequences, sample), CamTarget::predicted());
     char title[160];
     std::snprintf(title, sizeof title, "true %s, predicted %s; pattern at steps %lld-%lld",
                   classes[static_cast<size_t>(sample.label)].c_str(), classes[static_cast<size_t>(cam.classes[0])].c_str(),

@@ -80,8 +80,7 @@ void figure(const ExampleArgs& args) {
   const auto& classes = datasets::classNames(LocalisationKind::Shapes);
   std::vector<Image> panels;
   for (const auto& sample : datasets::makeSet(LocalisationKind::Shapes, kTestSetSeed, 8)) {
-    const Array x(sample.input.reshaped(Shape{64, 64, 3, 1}), "SSCB");
-    const GradCamResult cam = gradCAM(net, x, CamTarget::predicted());
+    const GradCamResult cam = gradCAM(net, sampleInput(LocalisationKind::Shapes, sample), CamTarget::predicted());
     Image image = enlarge(tensorToImage(sample.input), 2);
     Image picture = overlay(image, cam.map.reshaped(Shape{64, 64}));
     const auto& r = sample.region;

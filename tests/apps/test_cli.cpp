@@ -301,11 +301,11 @@ TEST_CASE("dlcam predict gives an input without its batch dimension a batch of 1
 
 TEST_CASE("dlcam predict on an image file names the class drawn in it") {
   const fs::path shapes = dlcam::test::sourceDir() / "examples" / "shapes";
-  const Result r = run({"predict", (shapes / "model.onnx").string(), (shapes / "samples" / "cross_1.png").string(),
+  const Result r = run({"predict", (shapes / "model.onnx").string(), (shapes / "samples" / "shapes_0003.png").string(),
                         "--labels", (shapes / "labels.txt").string()});
   REQUIRE(r.code == 0);
   CHECK(r.err.empty());
-  CHECK(r.out.find("cross_1.png: 64×64 RGB image (h×w), values 0…255\n") != std::string::npos);
+  CHECK(r.out.find("shapes_0003.png: 64×64 RGB image (h×w), values 0…255\n") != std::string::npos);
   CHECK(r.out.find("network input 1×3×64×64 (N×C×H×W)\n") != std::string::npos);
   const std::vector<std::vector<int64_t>> top = listedTop(r.out);
   REQUIRE(top.size() == 1);
@@ -320,7 +320,7 @@ TEST_CASE("dlcam predict refuses to overwrite its model, input or labels, and a 
   TempDir dir;
   const std::string model = dir.file("model.onnx"), image = dir.file("cross.png"), labels = dir.file("labels.txt");
   fs::copy_file(shapes / "model.onnx", model);
-  fs::copy_file(shapes / "samples" / "cross_1.png", image);
+  fs::copy_file(shapes / "samples" / "shapes_0003.png", image);
   fs::copy_file(shapes / "labels.txt", labels);
   const auto modelBytes = fs::file_size(model), imageBytes = fs::file_size(image), labelBytes = fs::file_size(labels);
   for (const std::string& target : {model, (dir.path / "." / "cross.png").string(), labels}) {
