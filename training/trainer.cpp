@@ -117,9 +117,21 @@ std::string formatMetrics(const Metrics& m, Loss kind) {
 LossAndGradients lossAndGradients(Network& net, const Batch& batch, const TrainingOptions& options, bool training,
                                   uint64_t step) {
   const LossPoint point = lossPoint(net, options);
+  const std::vector<LearnableRef> refs = learnables(net);
+  // However this function ends, the learnables go back to plain values: nothing of this tape
+  // stays attached to the network.
+  struct Detach {
+    Network& net;
+    const std::vector<LearnableRef>& refs;
+    ~Detach() {
+      for (const LearnableRef& ref : refs) {
+        Array& value = net.layer(ref.layer).learnables()[ref.index].value;
+        value = value.detached();
+      }
+    }
+  } detachAtEnd{net, refs};
   Tape tape;
   std::vector<Array> watched;
-  const std::vector<LearnableRef> refs = learnables(net);
   for (const LearnableRef& ref : refs) {
     Array& value = net.layer(ref.layer).learnables()[ref.index].value;
     tape.watch(value);
@@ -143,11 +155,6 @@ LossAndGradients lossAndGradients(Network& net, const Batch& batch, const Traini
   result.gradients = tape.gradient(result.loss, watched);
   result.loss = result.loss.detached();
   result.stateUpdates = std::move(r.stateUpdates);
-  // The learnables go back to plain values: nothing of this tape stays attached to the network.
-  for (const LearnableRef& ref : refs) {
-    Array& value = net.layer(ref.layer).learnables()[ref.index].value;
-    value = value.detached();
-  }
   return result;
 }
 

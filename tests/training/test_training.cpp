@@ -299,6 +299,8 @@ TEST_CASE("trainNetwork reports bad options and data clearly") {
   CHECK_THROWS_WITH_AS(trainNetwork(net, data, {.lossLayer = "nope"}), doctest::Contains("nope"), Error);
   const ArrayDataset wrongTargets(data.all().inputs, oneHot(std::vector<int64_t>(30, 0), 4));
   CHECK_THROWS_WITH_AS(trainNetwork(net, wrongTargets, {}), doctest::Contains("the targets have size 4x30"), Error);
+  // The failed step left no tape history on the learnables.
+  CHECK(net.layer("fc_1").learnable("Weights").node() == nullptr);
   CHECK_THROWS_WITH_AS(trainNetwork(net, data, {.learnRate = 1e30, .epochs = 3}), doctest::Contains("lower the learning rate"),
                        Error);
 }
