@@ -76,29 +76,15 @@ EvaluateOptions parseOptions(const ParsedArgs& args) {
   return o;
 }
 
-// The ONNX input shape the model file declares (−1 where open), or --input-shape; empty when
-// the file declares none. As loadModelAndInput reads it.
-std::vector<int64_t> declaredShape(const LoadedModel& model, const onnx::ImportOptions& importOpts) {
-  if (!importOpts.inputShape.empty()) return importOpts.inputShape;
-  const onnx::ValueInfo& input = declaredInput(model);
-  std::vector<int64_t> dims;
-  if (input.hasShape)
-    for (const onnx::Dimension& d : input.dims) dims.push_back(d.value > 0 ? d.value : -1);
-  return dims;
-}
-
 // The model, imported once for each input size it needs (a model that leaves H and W open is
 // imported for each input's size, as `dlcam explain` imports it), with the input shape its
 // inputs are prepared for.
 class Networks {
  public:
   Networks(const std::string& path, const ParsedArgs& args) : model_(readModel(path)), options_(importOptions(args)) {
-    declared_ = declaredShape(model_, options_);
-    if (declared_.empty()) {  // the file declares no shape: prepare inputs for the network's
-      importModel(model_, options_);
-      declared_ = expectedInputShape(model_.net);
-      nets_.emplace(options_.inputShape, std::move(model_.net));
-    }
+    declared_ = shapeToPrepareFor(model_, options_);
+    // A file that declares no shape was imported to learn the network's: keep that import.
+    if (model_.net.initialized()) nets_.emplace(options_.inputShape, std::move(model_.net));
   }
 
   const std::vector<int64_t>& declared() const { return declared_; }

@@ -304,17 +304,22 @@ void checkFits(const PreparedInput& input, const Network& net, const InputOption
        "dimensions with --input-format: ", formatExamples(expected.size()));
 }
 
+std::vector<int64_t> shapeToPrepareFor(LoadedModel& loaded, const onnx::ImportOptions& options) {
+  if (!options.inputShape.empty()) return options.inputShape;
+  std::vector<int64_t> declared = declaredDims(declaredInput(loaded));
+  if (declared.empty()) {
+    importModel(loaded, options);
+    declared = expectedInputShape(loaded.net);
+  }
+  return declared;
+}
+
 ModelAndInput loadModelAndInput(const std::string& modelPath, const std::string& inputPath, const ParsedArgs& args,
                                 const InputOptions& options) {
   ModelAndInput m;
   m.model = readModel(modelPath);
   onnx::ImportOptions importOpts = importOptions(args);
-  std::vector<int64_t> declared =
-      importOpts.inputShape.empty() ? declaredDims(declaredInput(m.model)) : importOpts.inputShape;
-  if (declared.empty()) {
-    importModel(m.model, importOpts);
-    declared = expectedInputShape(m.model.net);
-  }
+  const std::vector<int64_t> declared = shapeToPrepareFor(m.model, importOpts);
   m.input = prepareInput(inputPath, declared, options);
   if (!m.model.net.initialized()) {
     if (importOpts.inputShape.empty()) importOpts.inputShape = inputShapeFromInput(declared, m.input);

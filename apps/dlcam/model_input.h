@@ -78,6 +78,11 @@ PreparedInput prepareInput(const std::string& path, const std::vector<int64_t>& 
 // the prepared input (N as 1). Empty when nothing needs filling or the ranks differ.
 std::vector<int64_t> inputShapeFromInput(const std::vector<int64_t>& declared, const PreparedInput& input);
 
+// The ONNX input shape INPUT is prepared for: options.inputShape (--input-shape) when given,
+// else the file's declared input (−1 where open). When the file declares no shape, the model
+// is imported (into loaded.net) and that network's input shape is used.
+std::vector<int64_t> shapeToPrepareFor(LoadedModel& loaded, const onnx::ImportOptions& options);
+
 // Throws dlcam::Error naming the file, how it was read, its shape and the network's input
 // shape when the prepared input does not fit the network (suggesting --input-format for an
 // .npy read in the model's layout).
