@@ -21,18 +21,52 @@ namespace dlcam {
 
 namespace {
 
+// A sequence network whose time dimension was pooled away ("CBT" with T = 1, as global
+// pooling over time leaves it) meets "CB" targets as "CB": MATLAB's pooling layer drops T.
+Array withTargetLayout(const Array& outputs, const Array& targets) {
+  if (outputs.format().str() == "CBT" && targets.format().str() == "CB" && outputs.size(2) == 1)
+    return reshape(outputs, Shape{outputs.size(0), outputs.size(1)}, "CB");
+  return outputs;
+}
+
+void checkTargets(const Array& outputs, const Array& targets, const std::string& layer) {
+  if (outputs.shape() != targets.shape() || outputs.format() != targets.format())
+    fail("training: the targets have size ", targets.shape().str(), " \"", targets.format().str(), "\", but layer '",
+         layer, "' gives ", outputs.shape().str(), " \"", outputs.format().str(),
+         "\": they must match (one-hot columns for classes, one column of responses per observation)");
+  if (outputs.format().str().front() != 'C')
+    fail("training: the loss needs an output with C as its first dimension (\"CB\", \"CBT\"), layer '", layer,
+         "' gives \"", outputs.format().str(), "\"; end the network with a fully connected or global pooling layer");
+}
+
 // Where the loss is taken and how: for cross-entropy after a softmax layer, at the softmax's
-// input, so the loss can be computed from scores (softmaxCrossEntropy).
+// input, so the loss can be computed from scores (softmaxCrossEntropy). Training and
+// evaluation both go through it.
 struct LossPoint {
-  std::string layer;     // the layer whose output forward returns
+  std::string layer;        // the layer whose output forward returns
   bool fromScores = false;  // softmaxCrossEntropy of that output
+  Loss loss = Loss::CrossEntropy;
+
+  // The layer's output in the targets' layout; throws when they do not fit.
+  Array fitted(const Array& output, const Array& targets) const {
+    Array out = withTargetLayout(output, targets);
+    checkTargets(out, targets, layer);
+    return out;
+  }
+  // The loss of a fitted output (recorded on the tape when the output is traced).
+  Array lossOf(const Array& out, const Array& targets) const {
+    if (fromScores) return softmaxCrossEntropy(out, targets);
+    return loss == Loss::CrossEntropy ? crossEntropy(out, targets) : meanSquaredError(out, targets);
+  }
+  // What the metrics see: probabilities when the loss was taken at the scores. Untraced.
+  Array outputsOf(const Array& out) const { return fromScores ? softmax(out.detached()) : out.detached(); }
 };
 
 LossPoint lossPoint(const Network& net, const TrainingOptions& options) {
   const std::string name = options.lossLayer.empty() ? net.outputLayer().name() : net.layer(options.lossLayer).name();
   if (options.loss == Loss::CrossEntropy && dynamic_cast<const SoftmaxLayer*>(&net.layer(name)) != nullptr)
-    return {net.inputsOf(name).at(0), true};
-  return {name, false};
+    return {net.inputsOf(name).at(0), true, options.loss};
+  return {name, false, options.loss};
 }
 
 // Accumulates loss, correct classifications and squared errors over batches.
@@ -73,24 +107,6 @@ struct MetricsSum {
     return m;
   }
 };
-
-// A sequence network whose time dimension was pooled away ("CBT" with T = 1, as global
-// pooling over time leaves it) meets "CB" targets as "CB": MATLAB's pooling layer drops T.
-Array withTargetLayout(const Array& outputs, const Array& targets) {
-  if (outputs.format().str() == "CBT" && targets.format().str() == "CB" && outputs.size(2) == 1)
-    return reshape(outputs, Shape{outputs.size(0), outputs.size(1)}, "CB");
-  return outputs;
-}
-
-void checkTargets(const Array& outputs, const Array& targets, const std::string& layer) {
-  if (outputs.shape() != targets.shape() || outputs.format() != targets.format())
-    fail("training: the targets have size ", targets.shape().str(), " \"", targets.format().str(), "\", but layer '",
-         layer, "' gives ", outputs.shape().str(), " \"", outputs.format().str(),
-         "\": they must match (one-hot columns for classes, one column of responses per observation)");
-  if (outputs.format().str().front() != 'C')
-    fail("training: the loss needs an output with C as its first dimension (\"CB\", \"CBT\"), layer '", layer,
-         "' gives \"", outputs.format().str(), "\"; end the network with a fully connected or global pooling layer");
-}
 
 std::unique_ptr<Optimizer> makeOptimizer(const TrainingOptions& o) {
   if (o.solver == Solver::Adam)
@@ -140,18 +156,11 @@ LossAndGradients lossAndGradients(Network& net, const Batch& batch, const Traini
   // Dropout's masks: a function of the run's seed and the step, so each step draws new ones.
   const uint64_t seed = options.seed * 0x9E3779B97F4A7C15ull + step;
   ForwardResult r = net.forward(batch.inputs, {.outputs = {point.layer}, .training = training, .seed = seed});
-  const Array out = withTargetLayout(r.outputs[0], batch.targets);
-  checkTargets(out, batch.targets, point.layer);
+  const Array out = point.fitted(r.outputs[0], batch.targets);
 
   LossAndGradients result;
-  if (point.fromScores) {
-    result.loss = softmaxCrossEntropy(out, batch.targets);
-    result.outputs = softmax(out.detached());
-  } else {
-    result.loss = options.loss == Loss::CrossEntropy ? crossEntropy(out, batch.targets)
-                                                     : meanSquaredError(out, batch.targets);
-    result.outputs = out.detached();
-  }
+  result.loss = point.lossOf(out, batch.targets);
+  result.outputs = point.outputsOf(out);
   result.gradients = tape.gradient(result.loss, watched);
   result.loss = result.loss.detached();
   result.stateUpdates = std::move(r.stateUpdates);
@@ -183,14 +192,9 @@ Metrics evaluateNetwork(const Network& net, const Dataset& data, const TrainingO
     indices.resize(static_cast<size_t>(std::min(options.miniBatchSize, data.size() - first)));
     std::iota(indices.begin(), indices.end(), first);
     const Batch batch = data.batch(indices);
-    const Array out = withTargetLayout(net.predict(batch.inputs, {point.layer})[0], batch.targets);
-    checkTargets(out, batch.targets, point.layer);
+    const Array out = point.fitted(net.predict(batch.inputs, {point.layer})[0], batch.targets);
     PauseRecording noTape;
-    Array outputs = point.fromScores ? softmax(out) : out;
-    Array loss = point.fromScores ? softmaxCrossEntropy(out, batch.targets)
-                 : options.loss == Loss::CrossEntropy ? crossEntropy(out, batch.targets)
-                                                      : meanSquaredError(out, batch.targets);
-    sum.add(loss.item(), outputs, batch.targets);
+    sum.add(point.lossOf(out, batch.targets).item(), point.outputsOf(out), batch.targets);
   }
   return sum.result(options.loss);
 }
