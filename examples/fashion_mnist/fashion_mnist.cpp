@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "autodiff/shape_ops.h"
 #include "datasets/fashion_mnist.h"
 #include "examples/common/example.h"
 #include "gradcam/gradcam.h"
@@ -109,12 +110,13 @@ void figure(const ExampleArgs& args) {
   net.setClassNames(datasets::fashionMnistClassNames());
   const datasets::ImageSet testSet = datasets::readFashionMnist(datasets::Split::Test, 12);
   std::vector<Image> panels;
+  const Array images(testSet.images, "SSCB");
   for (int64_t i = 0; i < 12; ++i) {
-    Tensor one(Shape{28, 28, 1, 1});
-    std::copy_n(testSet.images.data<float>() + 784 * i, 784, one.data<float>());
-    const GradCamResult cam = gradCAM(net, Array(one, "SSCB"), CamTarget::predicted());
+    const Array one = index(images, 3, {i});  // image i, 28×28×1×1
+    const GradCamResult cam = gradCAM(net, one, CamTarget::predicted());
     const int64_t predicted = cam.classes[0];
-    const Image picture = overlay(enlarge(grayImage(one.reshaped(Shape{28, 28})), 4), cam.map.reshaped(Shape{28, 28}));
+    const Image picture =
+        overlay(enlarge(grayImage(one.value().reshaped(Shape{28, 28})), 4), cam.map.reshaped(Shape{28, 28}));
     char score[32];
     std::snprintf(score, sizeof score, "%.0f %%", 100 * cam.scores[0]);
     const auto& names = datasets::fashionMnistClassNames();

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "autodiff/shape_ops.h"
 #include "datasets/fashion_mnist.h"
 #include "examples/common/example.h"
 #include "gradcam/gradcam.h"
@@ -91,12 +92,11 @@ void figure(const ExampleArgs& args) {
   // MATLAB: reductionFcn = @(x)x; gradCAM(net, X, reductionFcn, 'ReductionLayer', 'fc', 'FeatureLayer', 'relu_4')
   const ReductionFunction identity = [](const Array& x) { return x; };
   std::vector<Image> panels;
+  const Array images(testSet.images, "SSCB");
   for (int64_t i = 0; i < 8; ++i) {
-    Tensor one(Shape{28, 28, 1, 1});
-    std::copy_n(testSet.images.data<float>() + 784 * i, 784, one.data<float>());
-    const GradCamResult cam =
-        gradCAM(net, Array(one, "SSCB"), identity, {.featureLayer = "relu_4", .reductionLayer = "fc"});
-    const Image input = enlarge(grayImage(one.reshaped(Shape{28, 28})), 4);
+    const Array one = index(images, 3, {i});  // item i, 28×28×1×1
+    const GradCamResult cam = gradCAM(net, one, identity, {.featureLayer = "relu_4", .reductionLayer = "fc"});
+    const Image input = enlarge(grayImage(one.value().reshaped(Shape{28, 28})), 4);
     const Image explained = overlay(input, cam.map.reshaped(Shape{28, 28}));
     char truth[48], predicted[48];
     std::snprintf(truth, sizeof truth, "true %.1f deg", testSet.angles.data<float>()[i]);

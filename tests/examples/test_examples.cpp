@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "autodiff/shape_ops.h"
 #include "datasets/fashion_mnist.h"
 #include "datasets/localisation.h"
 #include "examples/common/example.h"
@@ -93,12 +94,11 @@ TEST_CASE("examples: the rotation regression reaches its reported test RMSE") {
   // Far better than guessing 0 for every item: the RMSE of a uniform angle in ±45° is 26°.
   CHECK(rmse < 10.0);
   // The page's call: an identity reduction function at 'fc' with the features of 'relu_4'.
-  Tensor one(Shape{28, 28, 1, 1});
-  std::copy_n(test.images.data<float>(), 784, one.data<float>());
-  const GradCamResult cam = gradCAM(net, Array(one, "SSCB"), ReductionFunction([](const Array& y) { return y; }),
+  const Array one = index(Array(test.images, "SSCB"), 3, {0});  // the first item, 28×28×1×1
+  const GradCamResult cam = gradCAM(net, one, ReductionFunction([](const Array& y) { return y; }),
                                     {.featureLayer = "relu_4", .reductionLayer = "fc"});
   CHECK(cam.map.shape() == Shape{28, 28, 1, 1});
-  CHECK(cam.scores[0] == doctest::Approx(net.predict(Array(one, "SSCB")).item()).epsilon(1e-5));
+  CHECK(cam.scores[0] == doctest::Approx(net.predict(one).item()).epsilon(1e-5));
 }
 
 TEST_CASE("examples: the localisation classifiers reach their reported accuracy and point at the truth") {
