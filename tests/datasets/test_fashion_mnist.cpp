@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "datasets/fashion_mnist.h"
 #include "tests/support/fixture.h"
+#include "tests/support/paths.h"
 #include "tests/support/temp_dir.h"
 
 using namespace dlcam;
@@ -20,7 +21,7 @@ namespace {
 
 // Written by tests/fixtures/datasets/make_dataset_fixtures.py.
 std::string fixture(const std::string& name) {
-  return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "datasets" / name).string();
+  return (test::fixturesDir() / "datasets" / name).string();
 }
 
 // tiny.idx: dims 3×4×5, row-major element L holds (7·L + 3) mod 256.

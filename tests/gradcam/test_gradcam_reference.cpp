@@ -122,7 +122,7 @@ void runCases(const fs::path& modelDir, const fs::path& caseDir) {
 }  // namespace
 
 TEST_CASE("gradCAM reproduces the PyTorch Grad-CAM reference on the small fixture nets") {
-  const fs::path root = test::sourceDir() / "tests" / "fixtures" / "gradcam";
+  const fs::path root = test::fixturesDir() / "gradcam";
   int nets = 0;
   for (const char* name : test::kSmallNets) {
     if (!fs::exists(root / name / "cases.txt")) continue;  // mlp_ops has no spatial input

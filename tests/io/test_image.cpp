@@ -14,6 +14,7 @@
 
 #include "core/tensor.h"
 #include "io/image.h"
+#include "tests/support/paths.h"
 #include "tests/support/temp_dir.h"
 
 using namespace dlcam;
@@ -23,7 +24,7 @@ namespace {
 
 // Fixtures written by Pillow: see tests/io/make_image_fixtures.py.
 std::string fixture(const std::string& name) {
-  return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "images" / name).string();
+  return (test::fixturesDir() / "images" / name).string();
 }
 
 using test::TempDir;

@@ -17,6 +17,7 @@
 #include "core/tensor.h"
 #include "io/npy.h"
 #include "tests/support/onnx_nets.h"
+#include "tests/support/paths.h"
 #include "tests/support/temp_dir.h"
 
 using namespace dlcam;
@@ -26,7 +27,7 @@ namespace {
 
 // Fixtures written by NumPy: see tests/io/make_npy_fixtures.py.
 std::string fixture(const std::string& name) {
-  return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "npy" / name).string();
+  return (test::fixturesDir() / "npy" / name).string();
 }
 
 // A scratch file unique to this process (ctest runs test cases in parallel processes).

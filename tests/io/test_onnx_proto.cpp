@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "io/onnx/proto.h"
 #include "io/onnx/wire.h"
+#include "tests/support/paths.h"
 
 using namespace dlcam;
 using namespace dlcam::onnx;
@@ -26,7 +27,7 @@ namespace {
 
 // This file is tests/io/<name>.cpp; the fixtures are in tests/fixtures/onnx_proto/.
 std::string fixture(const std::string& name) {
-  return (fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "onnx_proto" / name).string();
+  return (test::fixturesDir() / "onnx_proto" / name).string();
 }
 
 const std::string kConformance = "/usr/share/libonnx-testdata/data/node";

@@ -9,14 +9,12 @@
 #include <iostream>
 #include <optional>
 
+#include "tests/support/paths.h"
+
 namespace dlcam::test {
 
-inline std::filesystem::path sourceDir() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
 // The committed small nets, each a folder with model.onnx, input.npy and output.npy.
-inline std::filesystem::path smallNetsDir() { return sourceDir() / "tests" / "fixtures" / "onnx_nets"; }
+inline std::filesystem::path smallNetsDir() { return fixturesDir() / "onnx_nets"; }
 inline constexpr const char* kSmallNets[] = {"seq_causal_ln", "conv3d_bn_pool", "grouped_depthwise",
                                              "residual_concat_regression", "mlp_ops"};
 inline constexpr const char* kTorchvisionNets[] = {"resnet18", "squeezenet1_1", "mobilenet_v2"};

@@ -23,6 +23,7 @@
 #include "core/random.h"
 #include "dlcam.h"
 #include "tests/support/gradcheck.h"
+#include "tests/support/paths.h"
 #include "training/initializers.h"
 #include "training/loss.h"
 #include "training/optimizer.h"
@@ -43,7 +44,7 @@ constexpr double kSgdmLearnRate = 0.05, kMomentum = 0.9, kL2 = 1e-3;
 constexpr double kAdamLearnRate = 0.01;
 
 // This file is tests/training/<name>.cpp; the fixtures are in tests/fixtures/training/.
-fs::path fixtureDir() { return fs::path(__FILE__).parent_path().parent_path() / "fixtures" / "training"; }
+fs::path fixtureDir() { return test::fixturesDir() / "training"; }
 
 bool haveFixtures() {
   if (fs::exists(fixtureDir() / "classification" / "initial" / "conv_1.Weights.npy")) return true;
