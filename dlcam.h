@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autodiff/conv.h"
+#include "autodiff/device.h"
 #include "autodiff/dropout.h"
 #include "autodiff/elementwise.h"
 #include "autodiff/linear.h"
@@ -13,6 +14,7 @@
 #include "autodiff/softmax.h"
 #include "autodiff/tape.h"
 #include "core/array.h"
+#include "core/device.h"
 #include "core/dim_format.h"
 #include "core/error.h"
 #include "core/shape.h"

@@ -32,6 +32,7 @@
 #include "apps/dlcam/cli.h"
 #include "apps/dlcam/json.h"
 #include "apps/dlcam/model_input.h"
+#include "autodiff/device.h"
 #include "autodiff/shape_ops.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -180,6 +181,14 @@ struct Timings {
   }
 };
 
+// args with --device cpu added: the benchmark's default.
+ParsedArgs cpuArgs(const ParsedArgs& args) {
+  ParsedArgs withCpu = args;
+  withCpu.values["device"] = "cpu";
+  withCpu.given.emplace_back("device", "cpu");
+  return withCpu;
+}
+
 // Calls `run` o.warmup times, then o.runs times timed.
 template <typename Run>
 Timings measure(const char* what, const BenchOptions& o, std::ostream& err, Run run) {
@@ -195,7 +204,7 @@ Timings measure(const char* what, const BenchOptions& o, std::ostream& err, Run 
 }
 
 int runBench(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
-  const BenchOptions o = parseOptions(args);
+  BenchOptions o = parseOptions(args);
   const std::string& modelPath = args.positionals[0];
   if (o.saveMap) {
     std::vector<NamedFile> read = {{modelPath, "MODEL '" + modelPath + "'"}};
@@ -245,9 +254,21 @@ int runBench(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   j.set("runs", o.runs);
   j.set("loadMs", rounded(loaded.loadMs, 1000));
 
+  // The device (--device, cpu by default: a CPU benchmark stays one on a machine with a GPU).
+  // The network and the input are moved there before the timings; a GPU predict is timed
+  // until the GPU has finished it.
+  const Device device = placeNetwork(loaded.net, args.has("device") ? args : cpuArgs(args), err, o.verbose);
+  x = toDevice(x, device);
+  o.gradcamOptions.executionEnvironment = device == Device::GPU ? ExecutionEnvironment::Gpu : ExecutionEnvironment::Cpu;
+  j.set("device", deviceName(device));
+  j.set("gpu", device == Device::GPU ? Json(gpuDescription()) : Json());
+
   const Network& net = loaded.net;
   if (o.predict) {
-    const Timings t = measure("predict", o, err, [&] { net.predict(x); });
+    const Timings t = measure("predict", o, err, [&] {
+      net.predict(x);
+      synchronizeGpu();
+    });
     j.set("predict", t.json());
   } else {
     j.set("predict", Json());
@@ -277,6 +298,11 @@ int runBench(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   memory.set("peakRssMiB", rounded(std::max(loadPeakMiB, peakRssMiB()), 100));
   memory.set("afterLoadRssMiB", rounded(afterLoadMiB, 100));
   memory.set("runPeakRssMiB", runPeak ? Json(rounded(*runPeak, 100)) : Json());
+  if (device == Device::GPU) {
+    const GpuMemoryStats gpu = gpuMemoryStats();
+    memory.set("gpuPeakMiB", rounded(static_cast<double>(gpu.peakInUseBytes) / (1 << 20), 100));
+    memory.set("gpuDeviceAllocations", gpu.deviceAllocations);
+  }
   j.set("memory", std::move(memory));
   out << j.dump() << "\n";
   return 0;
@@ -315,6 +341,7 @@ Command benchCommand() {
       {"input", 'i', "FILE.npy", "The input, in the model's layout (default: random)"},
       {"seed", 0, "S", "Seed of the random input (default 1)"},
       {"save-map", 0, "MAP.npy", "Write the last Grad-CAM map (float32, MATLAB's shape and indices)"},
+      {"device", 0, "DEVICE", "cpu (default), gpu, or auto; on the GPU, memory.gpuPeakMiB is the pool's peak"},
       inputShapeOption(),
   };
   c.run = runBench;

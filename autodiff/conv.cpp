@@ -4,12 +4,13 @@
 
 #include "autodiff/per_dimension.h"
 #include "autodiff/tape.h"
-#include "kernels/cpu/conv.h"
-#include "kernels/cpu/layout.h"
+#include "kernels/conv.h"
+#include "kernels/layout.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+// Dispatch headers: every kc:: call runs on the device of its inputs (kernels/dispatch.h).
+namespace kc = kernels;
 
 namespace {
 

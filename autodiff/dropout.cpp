@@ -1,7 +1,7 @@
 #include "autodiff/dropout.h"
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/elementwise.h"
+#include "kernels/elementwise.h"
 
 namespace dlcam {
 
@@ -17,27 +17,35 @@ constexpr uint64_t mix(uint64_t z) {
 
 constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
 
-// t ⊙ mask / (1 − p). Element i is kept when its uniform number in [0, 1) — element i of
-// the SplitMix64 stream seeded with `seed` — is at least p. Counter-based, so the mask does
-// not depend on how the loop is split between threads, and backward recomputes it instead
-// of storing it.
-Tensor applyMask(const Tensor& t, uint64_t seed, double p) {
-  Tensor out = Tensor::empty(t.shape(), t.dtype());
+// The mask scaled by 1 / (1 − p): 1 / (1 − p) where an element is kept, 0 where it is dropped.
+// Element i is kept when its uniform number in [0, 1) — element i of the SplitMix64 stream
+// seeded with `seed` — is at least p. Counter-based, so the mask does not depend on how the
+// loop is split between threads, and backward recomputes it instead of storing it.
+//
+// Drawn on the host for both devices, so that a GPU run drops exactly the elements a CPU run
+// does; a GPU run copies it over and multiplies there.
+Tensor drawMask(const Shape& shape, DType dtype, uint64_t seed, double p) {
+  Tensor mask = Tensor::empty(shape, dtype);
   const uint64_t key = mix(seed + kGolden);
-  visitFloat(t.dtype(), [&](auto zero) {
+  visitFloat(dtype, [&](auto zero) {
     using T = decltype(zero);
     const T keepScale = static_cast<T>(1.0 / (1.0 - p));
-    const T* in = t.data<T>();
-    T* o = out.data<T>();
-    const int64_t n = t.numel();
+    T* m = mask.data<T>();
+    const int64_t n = mask.numel();
 #pragma omp parallel for if (n > kernels::cpu::kParallelGrain) schedule(static)
     for (int64_t i = 0; i < n; ++i) {
       const uint64_t r = mix(key + (static_cast<uint64_t>(i) + 1) * kGolden);
       const double u = static_cast<double>(r >> 11) * 0x1.0p-53;
-      o[i] = in[i] * (u >= p ? keepScale : T(0));
+      m[i] = u >= p ? keepScale : T(0);
     }
   });
-  return out;
+  return mask;
+}
+
+// t ⊙ mask / (1 − p), on t's device.
+Tensor applyMask(const Tensor& t, uint64_t seed, double p) {
+  const Tensor mask = kernels::on(drawMask(t.shape(), t.dtype(), seed, p), t.device());
+  return kernels::zip(t, mask, kernels::fn::Mul{});
 }
 
 }  // namespace

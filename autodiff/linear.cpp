@@ -1,11 +1,11 @@
 #include "autodiff/linear.h"
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/linear.h"
+#include "kernels/linear.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+namespace kc = kernels;
 
 Array matmul(const Array& a, const Array& b) {
   if (a.format().isFormatted() || b.format().isFormatted())

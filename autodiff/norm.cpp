@@ -1,11 +1,11 @@
 #include "autodiff/norm.h"
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/norm.h"
+#include "kernels/norm.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+namespace kc = kernels;
 
 namespace {
 
@@ -64,8 +64,12 @@ Array batchNorm(const Array& x, const Array& offset, const Array& scale, const A
   Tensor sc = perChannel(scale, "scale", x, g.channels, fn);
   Tensor mu = perChannel(mean, "mean", x, g.channels, fn);
   Tensor var = perChannel(variance, "variance", x, g.channels, fn);
-  for (int64_t c = 0; c < g.channels; ++c)
-    if (var.at(c) < 0) fail(fn, ": variance must be non-negative, got ", var.at(c), " for channel ", c);
+  // A variance on the GPU is not checked: reading it back would stall the GPU once per call
+  // (every batch-norm layer of a network on the GPU), and the layer checks its stored
+  // variance when it is built. A negative one gives NaN there.
+  if (var.device() == Device::CPU)
+    for (int64_t c = 0; c < g.channels; ++c)
+      if (var.at(c) < 0) fail(fn, ": variance must be non-negative, got ", var.at(c), " for channel ", c);
 
   const bool traced = detail::anyTraced({&x, &offset, &scale});
   // x̂ is kept only for the scale gradient; the x gradient needs just scale/σ per channel.

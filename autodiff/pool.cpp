@@ -5,13 +5,14 @@
 #include "autodiff/per_dimension.h"
 #include "autodiff/reduce.h"
 #include "autodiff/tape.h"
-#include "kernels/cpu/layout.h"
-#include "kernels/cpu/pool.h"
-#include "kernels/cpu/reduce.h"
+#include "kernels/layout.h"
+#include "kernels/pool.h"
+#include "kernels/reduce.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+// Dispatch headers: every kc:: call runs on the device of its inputs (kernels/dispatch.h).
+namespace kc = kernels;
 
 PoolPadding PoolPadding::same() {
   PoolPadding p;
@@ -147,11 +148,11 @@ Array globalPool(const Array& x, const char* fn, Reduce reduce) {
       fail(fn, ": cannot pool over a dimension of size 0 (input ", x.shape().str(), " \"", x.format().str(), "\")");
   if (x.numel() > 0) return reduce(x, dims);
   // No channels or no observations: nothing to reduce, and mean/max refuse empty arrays.
-  Array out(Tensor(kc::reducedShape(x.shape(), dims), x.dtype()), x.format());
+  Array out(Tensor(kc::reducedShape(x.shape(), dims), x.dtype(), x.device()), x.format());
   if (detail::anyTraced(x)) {
     Shape shape = x.shape();
     detail::record(out, fn, {&x}, [shape](const Tensor& g, const std::vector<bool>&) {
-      return std::vector<Tensor>{Tensor(shape, g.dtype())};
+      return std::vector<Tensor>{Tensor(shape, g.dtype(), g.device())};
     });
   }
   return out;
@@ -163,6 +164,7 @@ Array maxPool(const Array& x, const PoolOptions& options) {
   Plan plan = makePlan(x, options, "maxPool");
   kc::MaxPoolResult r = kc::maxPool(toKernel(x.value(), plan), plan.params);
   Array out(fromKernel(r.values, plan), x.format());
+  // The argmax stays on the device the pooling ran on (host vector or GPU buffer).
   if (detail::anyTraced(x))
     detail::record(out, "maxPool", {&x},
                    [arg = std::move(r.argmax), plan](const Tensor& g, const std::vector<bool>& needed) {

@@ -3,12 +3,12 @@
 #include <numeric>
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/elementwise.h"
-#include "kernels/cpu/reduce.h"
+#include "kernels/elementwise.h"
+#include "kernels/reduce.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+namespace kc = kernels;
 
 namespace {
 std::vector<int> allDims(const Array& x) {
@@ -27,7 +27,7 @@ void checkDims(const Array& x, const std::vector<int>& dims, const char* fn) {
 // Broadcasts g (reduced shape) back to `shape`, times `scale`.
 Tensor spread(const Tensor& g, const Shape& shape, double scale) {
   Tensor full = kc::broadcastTo(g, shape);
-  return scale == 1.0 ? full : kc::map(full, [scale](auto v) { return v * scale; });
+  return scale == 1.0 ? full : kc::map(full, kc::fn::MulScalar{scale});
 }
 }  // namespace
 
@@ -54,7 +54,7 @@ Array mean(const Array& x, const std::vector<int>& dims) {
   if (count == 0 && reduced.numel() > 0)
     fail("mean: the reduced dimensions of x (", x.shape().str(), " \"", x.format().str(), "\") are empty");
   Tensor s = kc::sum(x.value(), dims);
-  Array out(kc::map(s, [count](auto v) { return v / static_cast<decltype(v)>(count); }), x.format());
+  Array out(kc::map(s, kc::fn::DivScalar{static_cast<double>(count)}), x.format());
   if (detail::anyTraced(x)) {
     Shape shape = x.shape();
     detail::record(out, "mean", {&x}, [shape, count](const Tensor& g, const std::vector<bool>&) {

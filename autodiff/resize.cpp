@@ -3,11 +3,11 @@
 #include <memory>
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/resize.h"
+#include "kernels/resize.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+namespace kc = kernels;
 
 namespace {
 

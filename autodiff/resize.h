@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "core/array.h"
-#include "kernels/cpu/resize.h"
+#include "kernels/resize.h"
 
 namespace dlcam {
 
 enum class ResizeMethod { Nearest, Linear, Cubic };
-using kernels::cpu::ResizeBorder;
+using kernels::ResizeBorder;
 
 struct ResizeOptions {
   // Nearest: box kernel. Linear: triangle kernel (imresize "bilinear", imresize3 "linear").

@@ -1,11 +1,11 @@
 #include "autodiff/shape_ops.h"
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/layout.h"
+#include "kernels/layout.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+namespace kc = kernels;
 
 namespace {
 void checkDim(const Array& x, int dim, const char* fn) {

@@ -1,11 +1,11 @@
 #include "autodiff/softmax.h"
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/softmax.h"
+#include "kernels/softmax.h"
 
 namespace dlcam {
 
-namespace kc = kernels::cpu;
+namespace kc = kernels;
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "kernels/cpu/elementwise.h"
+#include "kernels/elementwise.h"
 
 namespace dlcam {
 
@@ -120,9 +120,9 @@ std::vector<Array> Tape::gradient(const Array& y, const std::vector<Array>& targ
     }
   }
 
-  // Reverse topological order: outputs before inputs.
+  // Reverse topological order: outputs before inputs. Gradients live on their array's device.
   std::unordered_map<const Node*, Tensor> grads;
-  if (!order.empty()) grads[y.node().get()] = Tensor::full(y.shape(), 1.0, y.dtype());
+  if (!order.empty()) grads[y.node().get()] = Tensor::full(y.shape(), 1.0, y.dtype(), y.device());
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* node = *it;
     auto found = grads.find(node);
@@ -143,14 +143,14 @@ std::vector<Array> Tape::gradient(const Array& y, const std::vector<Array>& targ
       DLCAM_ASSERT(inGrads[i].defined() && inGrads[i].shape() == in->shape, node->op, " gradient ", i,
                    " has shape ", inGrads[i].shape().str(), ", expected ", in->shape.str());
       auto [slot, inserted] = grads.try_emplace(in, inGrads[i]);
-      if (!inserted) slot->second = kernels::cpu::add(slot->second, inGrads[i]);
+      if (!inserted) slot->second = kernels::add(slot->second, inGrads[i]);
     }
   }
 
   std::vector<Array> result;
   for (const Array& t : targets) {
     auto found = grads.find(t.node().get());
-    Tensor g = found != grads.end() ? found->second : Tensor::zeros(t.shape(), t.dtype());
+    Tensor g = found != grads.end() ? found->second : Tensor::zeros(t.shape(), t.dtype(), t.device());
     result.emplace_back(g, t.format());
   }
   return result;

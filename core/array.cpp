@@ -3,7 +3,7 @@
 #include <ostream>
 
 #include "autodiff/tape.h"
-#include "kernels/cpu/layout.h"
+#include "kernels/layout.h"
 
 namespace dlcam {
 
@@ -19,7 +19,7 @@ Array::Array(Tensor value, std::string_view format) {
   value = value.reshaped(Shape(dims));
   if (!fmt.isCanonical()) {
     std::vector<int> order = fmt.canonicalOrder();
-    value = kernels::cpu::permute(value, order);
+    value = kernels::permute(value, order);
     std::string labels;
     for (int d : order) labels += fmt[d];
     fmt = DimFormat(labels);
@@ -42,7 +42,7 @@ double Array::item() const {
 }
 
 std::vector<float> Array::toVector() const {
-  Tensor f = value_.to(DType::Float32);
+  Tensor f = value_.to(Device::CPU).to(DType::Float32);
   const float* p = f.data<float>();
   return std::vector<float>(p, p + f.numel());
 }
@@ -50,7 +50,9 @@ std::vector<float> Array::toVector() const {
 bool Array::isTraced() const { return detail::isRecording(node_); }
 
 std::ostream& operator<<(std::ostream& out, const Array& x) {
-  return out << "Array " << x.shape().str() << " " << x.format().str() << " " << dtypeName(x.dtype());
+  out << "Array " << x.shape().str() << " " << x.format().str() << " " << dtypeName(x.dtype());
+  if (x.defined() && x.device() == Device::GPU) out << " (gpu)";
+  return out;
 }
 
 }  // namespace dlcam

@@ -50,11 +50,12 @@ class Array {
   int64_t size(int d) const { return value_.shape()[d]; }
   int64_t numel() const { return value_.numel(); }
   DType dtype() const { return value_.dtype(); }
+  Device device() const { return value_.device(); }
   bool defined() const { return value_.defined(); }
 
   // The single value of a one-element array. Throws if numel() != 1.
   double item() const;
-  // All values, column-major, as float.
+  // All values, column-major, as float (copied from the GPU when the array is there).
   std::vector<float> toVector() const;
 
   // True when this array is being recorded by the tape that is active on this thread.

@@ -14,7 +14,11 @@ namespace dlcam {
 
 enum class DType { Float32, Float64 };
 
-enum class Device { CPU };  // the CUDA backend adds Device::GPU
+// Where a tensor's values live. GPU tensors exist only in a build with the CUDA backend
+// (core/device.h says whether one can be used).
+enum class Device { CPU, GPU };
+
+inline std::string deviceName(Device d) { return d == Device::CPU ? "cpu" : "gpu"; }
 
 inline size_t sizeOf(DType t) { return t == DType::Float32 ? 4 : 8; }
 inline std::string dtypeName(DType t) { return t == DType::Float32 ? "float32" : "float64"; }

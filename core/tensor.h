@@ -15,8 +15,9 @@
 
 namespace dlcam {
 
-// Owns one allocation. Host memory now; the GPU backend adds device allocations here,
-// which is why tensors reach their bytes through Storage and not a std::vector.
+// Owns one allocation: host memory, or a block of GPU memory from the CUDA backend's pool
+// (core/device.h), which is why tensors reach their bytes through Storage and not a
+// std::vector.
 class Storage {
  public:
   // zeroFill = false leaves the bytes unset (for kernels that overwrite every element).
@@ -42,12 +43,14 @@ class Tensor {
   // (for example, a gradient that was not asked for).
   Tensor() = default;
   // Zero-filled tensor.
-  explicit Tensor(Shape shape, DType dtype = DType::Float32);
+  explicit Tensor(Shape shape, DType dtype = DType::Float32, Device device = Device::CPU);
 
-  static Tensor zeros(Shape shape, DType dtype = DType::Float32) { return Tensor(std::move(shape), dtype); }
+  static Tensor zeros(Shape shape, DType dtype = DType::Float32, Device device = Device::CPU) {
+    return Tensor(std::move(shape), dtype, device);
+  }
   // Uninitialised values: for kernels that write every element.
-  static Tensor empty(Shape shape, DType dtype = DType::Float32);
-  static Tensor full(Shape shape, double value, DType dtype = DType::Float32);
+  static Tensor empty(Shape shape, DType dtype = DType::Float32, Device device = Device::CPU);
+  static Tensor full(Shape shape, double value, DType dtype = DType::Float32, Device device = Device::CPU);
   static Tensor scalar(double value, DType dtype = DType::Float32) { return full(Shape{}, value, dtype); }
   // Copies values of any arithmetic type (uint8 … int64, float, double), converting them to
   // dtype. values.size() must equal shape.numel().
@@ -61,21 +64,28 @@ class Tensor {
   DType dtype() const { return dtype_; }
   Device device() const { return storage_ ? storage_->device() : Device::CPU; }
 
-  // Typed access; T must match dtype() (checked).
+  // Typed access to host values; T must match dtype() and the tensor must be on the CPU
+  // (both checked: a GPU tensor read here would be garbage, so it throws instead).
   template <typename T> T* data();
   template <typename T> const T* data() const;
+  // Typed device pointer of a GPU tensor, for kernels/cuda (checked likewise).
+  template <typename T> T* deviceData();
+  template <typename T> const T* deviceData() const;
 
-  // Value at a column-major linear index, converted to double (for tests and printing).
+  // Value at a column-major linear index, converted to double (for tests and printing). On a
+  // GPU tensor this copies that one value to the host.
   double at(int64_t linearIndex) const;
 
-  Tensor clone() const;
+  Tensor clone() const;          // on the same device
   Tensor to(DType dtype) const;  // converted copy (or this tensor if already dtype)
+  // A copy on `device` (or this tensor if it is already there). Counted in transferCounts().
+  Tensor to(Device device) const;
   // Same storage, new shape with the same number of elements.
   Tensor reshaped(Shape shape) const;
 
  private:
-  void checkType(DType requested) const;
-  Tensor(Shape shape, DType dtype, bool zeroFill);
+  void checkType(DType requested, Device where) const;
+  Tensor(Shape shape, DType dtype, Device device, bool zeroFill);
 
   Shape shape_;
   DType dtype_ = DType::Float32;
@@ -84,13 +94,25 @@ class Tensor {
 
 template <typename T>
 T* Tensor::data() {
-  checkType(dtypeOf<T>());
+  checkType(dtypeOf<T>(), Device::CPU);
   return static_cast<T*>(storage_->data());
 }
 
 template <typename T>
 const T* Tensor::data() const {
-  checkType(dtypeOf<T>());
+  checkType(dtypeOf<T>(), Device::CPU);
+  return static_cast<const T*>(storage_->data());
+}
+
+template <typename T>
+T* Tensor::deviceData() {
+  checkType(dtypeOf<T>(), Device::GPU);
+  return static_cast<T*>(storage_->data());
+}
+
+template <typename T>
+const T* Tensor::deviceData() const {
+  checkType(dtypeOf<T>(), Device::GPU);
   return static_cast<const T*>(storage_->data());
 }
 

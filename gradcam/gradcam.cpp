@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
+#include <mutex>
 
+#include "autodiff/device.h"
 #include "autodiff/elementwise.h"
 #include "autodiff/reduce.h"
 #include "autodiff/resize.h"
@@ -29,27 +32,11 @@ Upsampling parseUpsampling(const std::string& text) {
   fail("OutputUpsampling must be 'bicubic', 'nearest' or 'none', got '", text, "'");
 }
 
-ExecutionEnvironment parseExecutionEnvironment(const std::string& text) {
-  if (text == "auto") return ExecutionEnvironment::Auto;
-  if (text == "cpu") return ExecutionEnvironment::Cpu;
-  if (text == "gpu") return ExecutionEnvironment::Gpu;
-  fail("ExecutionEnvironment must be 'auto', 'cpu' or 'gpu', got '", text, "'");
-}
-
 std::string upsamplingName(Upsampling u) {
   switch (u) {
     case Upsampling::Bicubic: return "bicubic";
     case Upsampling::Nearest: return "nearest";
     case Upsampling::None: return "none";
-  }
-  return "?";
-}
-
-std::string environmentName(ExecutionEnvironment e) {
-  switch (e) {
-    case ExecutionEnvironment::Auto: return "auto";
-    case ExecutionEnvironment::Cpu: return "cpu";
-    case ExecutionEnvironment::Gpu: return "gpu";
   }
   return "?";
 }
@@ -275,7 +262,7 @@ ResolvedTarget resolveTarget(const CamTarget& target, const Network& net, const 
       break;
     }
     case CamTarget::Kind::Predicted:
-      r.classes.push_back(largestClass(classScores.value().to(DType::Float64), numClasses));
+      r.classes.push_back(largestClass(classScores.value().to(Device::CPU).to(DType::Float64), numClasses));
       return r;
     case CamTarget::Kind::Function: break;
   }
@@ -326,6 +313,15 @@ Tensor matlabLayout(const std::vector<Array>& cams, const std::vector<int64_t>& 
   return map;
 }
 
+// Once per process: a network left on the CPU is copied to the GPU op by op at every call.
+void noteNetworkCopiedPerCall() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::cerr << "dlcam: note: gradCAM runs on the GPU but the network is on the CPU, so its learnables are copied "
+                 "to the GPU at every call; call Network::to(Device::GPU) once to keep them there\n";
+  });
+}
+
 }  // namespace
 
 GradCamLayers defaultGradCamLayers(const Network& net, const std::string& reductionLayer) {
@@ -344,11 +340,13 @@ GradCamLayers defaultGradCamLayers(const Network& net, const std::string& reduct
 }
 
 GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& target, const GradCamOptions& options) {
-  if (options.executionEnvironment == ExecutionEnvironment::Gpu)
-    fail("gradCAM: ExecutionEnvironment 'gpu' is not available: this build of dlcam has no GPU backend (use 'cpu' or 'auto')");
   if (!net.initialized()) fail("gradCAM: the network is not initialized; call initialize() first");
   const InputLayer& input = explainableInput(net);
-  const Array x = labelInput(X, input, options.inputDataFormats);
+  const Device networkDevice = net.device();
+  const Device device = resolveEnvironment(options.executionEnvironment, X.defined() ? X.device() : Device::CPU,
+                                           networkDevice, "gradCAM");
+  if (device == Device::GPU && networkDevice == Device::CPU) noteNetworkCopiedPerCall();
+  const Array x = toDevice(labelInput(X, input, options.inputDataFormats), device);
   const int64_t observations = x.size(x.format().find('B'));
 
   // 1. The layers, checked on the activations this input will produce, before any data flows.
@@ -393,7 +391,7 @@ GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& targe
     const std::vector<int> st = Y.format().dimsOf("ST");
     classScores = st.empty() ? Y.detached() : sum(Y.detached(), st);
   }
-  const Tensor classScores64 = classScores.value().to(DType::Float64);
+  const Tensor classScores64 = classScores.value().to(Device::CPU).to(DType::Float64);
   const ResolvedTarget resolved = resolveTarget(target, net, classScores, result.reductionLayer, observations);
   const int64_t N = static_cast<int64_t>(resolved.classes.size());
   result.classes.assign(static_cast<size_t>(N * observations), -1);
@@ -442,6 +440,8 @@ GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& targe
     PauseRecording pause;
     for (Array& cam : cams) cam = resize(cam, size, resizeOptions);
   }
+  for (Array& cam : cams) cam = toDevice(cam, Device::CPU);
+  result.output = toDevice(result.output, Device::CPU);
   result.map = matlabLayout(cams, size, sequence, observations);
   return result;
 }

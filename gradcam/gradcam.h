@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "core/device.h"
 #include "layers/network.h"
 
 namespace dlcam {
@@ -81,14 +82,11 @@ class CamTarget {
 };
 
 enum class Upsampling { Bicubic, Nearest, None };
-enum class ExecutionEnvironment { Auto, Cpu, Gpu };
 
-// "bicubic" / "nearest" / "none" and "auto" / "cpu" / "gpu", as MATLAB spells the options.
-// Throw dlcam::Error listing the accepted values.
+// "bicubic" / "nearest" / "none", as MATLAB spells the option. Throws dlcam::Error listing the
+// accepted values. (ExecutionEnvironment and its parser are in core/device.h.)
 Upsampling parseUpsampling(const std::string& text);
-ExecutionEnvironment parseExecutionEnvironment(const std::string& text);
 std::string upsamplingName(Upsampling u);
-std::string environmentName(ExecutionEnvironment e);
 
 struct GradCamOptions {
   // Layer names (or aliases); empty: chosen as the reference page says (see defaultLayers).
@@ -101,7 +99,11 @@ struct GradCamOptions {
   // "SSSCB", "CTB" (c×t×n).
   std::string inputDataFormats{};
   Upsampling upsampling = Upsampling::Bicubic;
-  // "auto" and "cpu" run on the CPU; "gpu" is an error until dlcam has a GPU backend.
+  // Where the work runs (core/device.h): "auto" the GPU when one is usable (or the network is
+  // there), else the CPU; "gpu" the GPU, an error when there is none; "cpu" the CPU, an error
+  // when the network is on the GPU. Move the network once with Network::to(Device::GPU):
+  // otherwise its learnables are copied to the GPU at every call (a notice says so once).
+  // The map, scores and output come back on the CPU.
   ExecutionEnvironment executionEnvironment = ExecutionEnvironment::Auto;
 };
 
@@ -135,7 +137,7 @@ struct GradCamResult {
 // reduction layer does not depend on, whose format differs from the input layer's, or whose
 // spatial (time) dimensions are all 1; a reduction layer without a channel dimension for a
 // class target; a reduction function whose result is not one element or does not depend on
-// its input; ExecutionEnvironment::Gpu.
+// its input; ExecutionEnvironment::Gpu without a usable GPU, or ::Cpu with a network on the GPU.
 GradCamResult gradCAM(const Network& net, const Array& X, const CamTarget& target, const GradCamOptions& options = {});
 
 // The layers gradCAM uses when none are given, for inputs of the network's declared size:

@@ -110,6 +110,12 @@ std::string NormalizingInputLayer::expectedText() const {
   return out;
 }
 
+void NormalizingInputLayer::moveTo(Device device) {
+  Layer::moveTo(device);
+  for (Array* a : {&shift_, &divisor_})
+    if (a->defined()) *a = Array(a->value().to(device), a->format());
+}
+
 Array NormalizingInputLayer::forward(std::span<const Array> inputs, ForwardContext&) const {
   expectInputs(inputs.size());
   const Array& x = inputs[0];

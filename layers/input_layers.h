@@ -45,6 +45,7 @@ class NormalizingInputLayer : public InputLayer {
   std::string type() const override { return type_; }
   ActivationInfo inputInfo() const override { return declared_; }
   Array forward(std::span<const Array> inputs, ForwardContext& context) const override;
+  void moveTo(Device device) override;  // the normalisation's shift and divisor too
 
   const InputNormalization& normalization() const { return normalization_; }
 

@@ -49,4 +49,10 @@ ActivationInfo InputLayer::inferOutput(std::span<const ActivationInfo> inputs) c
   return inputs[0];
 }
 
+void Layer::moveTo(Device device) {
+  for (auto* list : {&learnables_, &states_})
+    for (Parameter& p : *list)
+      if (p.value.defined()) p.value = Array(p.value.value().to(device), p.value.format());
+}
+
 }  // namespace dlcam

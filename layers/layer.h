@@ -85,6 +85,11 @@ class Layer {
   const Array& learnable(const std::string& name) const;
   const Array& state(const std::string& name) const;
 
+  // Moves every value the layer holds (learnables, states, and any constants of its own) to
+  // `device`; Network::to calls it. Layers with values outside learnables() and states()
+  // override it and call this one.
+  virtual void moveTo(Device device);
+
  protected:
   // Throws dlcam::Error "layer 'name' (Type): <what>".
   [[noreturn]] void failHere(const std::string& what) const;

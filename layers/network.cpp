@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "autodiff/tape.h"
+#include "core/device.h"
 #include "core/error.h"
 
 namespace dlcam {
@@ -240,6 +241,19 @@ int64_t Network::numLearnables() const {
   int64_t total = 0;
   for (const Node& node : nodes_) total += node.layer->numLearnables();
   return total;
+}
+
+void Network::to(Device device) {
+  if (device == Device::GPU) requireGpu("Network::to(Device::GPU)");
+  for (Node& node : nodes_) node.layer->moveTo(device);
+}
+
+Device Network::device() const {
+  for (const Node& node : nodes_)
+    for (const auto* list : {&node.layer->learnables(), &node.layer->states()})
+      for (const Parameter& p : *list)
+        if (p.value.defined() && p.value.device() == Device::GPU) return Device::GPU;
+  return Device::CPU;
 }
 
 ForwardResult Network::forward(const Array& x, const ForwardOptions& options) const {

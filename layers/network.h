@@ -102,6 +102,15 @@ class Network {
 
   int64_t numLearnables() const;
 
+  // Moves every layer's learnables, states and constants to `device` (MATLAB moves a
+  // dlnetwork's learnables with dlupdate(@gpuArray, net)), so that predict, forward and
+  // gradCAM on arrays of that device copy nothing per call. Networks copied from this one
+  // share its layers, so they move too. Device::GPU needs a GPU (core/device.h): throws
+  // dlcam::Error with the reason otherwise.
+  void to(Device device);
+  // Where the learnables are: GPU if any is on the GPU (after to(Device::GPU), all are).
+  Device device() const;
+
   // The activation of every layer, in execution order, for an input of `inputSize` (in the
   // input layer's format; only B, and T for sequences of any length, may differ from the
   // declaration). Computed from sizes alone, as initialize() does; the network is unchanged.

@@ -1,5 +1,6 @@
 #include "layers/norm_layers.h"
 
+#include "autodiff/elementwise.h"
 #include "layers/simple_layers.h"
 
 namespace dlcam {
@@ -60,13 +61,21 @@ ActivationInfo BatchNormalizationLayer::inferOutput(std::span<const ActivationIn
 
 namespace {
 
-// decay·batch + (1 − decay)·old, with old's shape and dtype.
+// decay·batch + (1 − decay)·old, with old's shape, dtype and device.
 Tensor runningUpdate(const Tensor& old, const Tensor& batch, double decay) {
+  if (old.device() == Device::GPU) {
+    // With the state on the GPU the update stays there (elementwise ops, no copy to the host).
+    const Array b(batch.to(Device::GPU).to(old.dtype()).reshaped(old.shape())), o(old);
+    return add(multiply(b, decay), multiply(o, 1 - decay)).value();
+  }
+  // The batch statistics come from the GPU when x was there: C values, copied once.
+  const Tensor hostBatch = batch.to(Device::CPU);
   Tensor out(old.shape(), old.dtype());
   visitFloat(old.dtype(), [&](auto zero) {
     using T = decltype(zero);
     T* o = out.data<T>();
-    for (int64_t i = 0; i < old.numel(); ++i) o[i] = static_cast<T>(decay * batch.at(i) + (1 - decay) * old.at(i));
+    for (int64_t i = 0; i < old.numel(); ++i)
+      o[i] = static_cast<T>(decay * hostBatch.at(i) + (1 - decay) * old.at(i));
   });
   return out;
 }

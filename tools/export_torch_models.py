@@ -18,6 +18,7 @@ squeezenet1_1, mobilenet_v2, about 68 MB together) is generated when needed. See
 """
 import argparse
 import collections
+import inspect
 import os
 import sys
 import warnings
@@ -221,6 +222,11 @@ def randomize_norms(model):
                 m.bias.normal_(0.0, 0.2)
 
 
+# torch 2.9 and later export with the dynamo exporter by default; these graphs (and the tests
+# that import them) come from the TorchScript exporter, which torch 1.13 (Debian's) always uses.
+TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+
+
 def build(name, spec=None):
     """The net `name` as export() writes it: (model, x), the seeded model (random weights,
     randomized norms, eval mode, float32) and its float32 input in the model's own layout.
@@ -252,7 +258,8 @@ def export(name, spec, out_dir):
     for candidate in spec.opsets:
         try:
             torch.onnx.export(model, x, path, opset_version=candidate, do_constant_folding=True,
-                              input_names=["input"], output_names=["output"], **spec.options)
+                              input_names=["input"], output_names=["output"], **TORCHSCRIPT_EXPORTER,
+                              **spec.options)
             opset = candidate
             break
         except Exception as e:  # an op without a symbolic at this opset: try the next one

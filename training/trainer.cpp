@@ -10,6 +10,7 @@
 #include "autodiff/shape_ops.h"
 #include "autodiff/softmax.h"
 #include "autodiff/tape.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "layers/norm_layers.h"
@@ -200,6 +201,8 @@ Metrics evaluateNetwork(const Network& net, const Dataset& data, const TrainingO
 }
 
 TrainingReport trainNetwork(Network& net, const Dataset& data, const TrainingOptions& options) {
+  if (net.device() != Device::CPU)
+    fail("trainNetwork: training runs on the CPU, but the network is on the GPU; move it with Network::to(Device::CPU)");
   if (!net.initialized()) fail("trainNetwork: the network is not initialized; call initialize() first");
   if (options.epochs <= 0) fail("trainNetwork: epochs must be positive, got ", options.epochs);
   if (options.miniBatchSize <= 0) fail("trainNetwork: miniBatchSize must be positive, got ", options.miniBatchSize);

@@ -248,6 +248,22 @@ double numberOption(const std::string& option, const std::string& text) {
   return v;
 }
 
+OptionSpec deviceOption() {
+  return {"device", 0, "DEVICE", "auto (default: the GPU when one is usable), cpu, or gpu"};
+}
+
+Device placeNetwork(Network& net, const ParsedArgs& args, std::ostream& err, bool verbose) {
+  ExecutionEnvironment e = ExecutionEnvironment::Auto;
+  if (auto v = args.value("device")) e = parseValue("device", "auto, cpu or gpu", *v, parseExecutionEnvironment);
+  if (e == ExecutionEnvironment::Gpu) requireGpu("--device gpu");
+  const Device device = resolveEnvironment(e, Device::CPU, net.device(), "--device " + environmentName(e));
+  net.to(device);
+  if (verbose)
+    err << "dlcam: running on the " << deviceName(device)
+        << (device == Device::GPU ? " (" + gpuDescription() + ")" : std::string()) << "\n";
+  return device;
+}
+
 OptionSpec inputShapeOption() {
   return {"input-shape", 0, "N,C,H,W", "The input's ONNX shape, for a model with symbolic H, W (or D)"};
 }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/proto.h"
@@ -131,6 +132,13 @@ OptionSpec inputShapeOption();
 // ("1,3,224,224" → {1, 3, 224, 224}; empty without the option). Throws UsageError for a
 // value that is not a comma-separated list of positive integers.
 onnx::ImportOptions importOptions(const ParsedArgs& args);
+
+// --device auto|cpu|gpu: where predict and explain run (MATLAB's ExecutionEnvironment).
+OptionSpec deviceOption();
+// The --device option (auto without it), resolved for this network, which is moved there once
+// (so that no call copies its learnables). Returns the device; with verbose, says which on err.
+// Throws dlcam::Error for 'gpu' without a usable GPU, with the reason.
+Device placeNetwork(Network& net, const ParsedArgs& args, std::ostream& err, bool verbose);
 
 // Milliseconds since construction (for --verbose timings).
 class Stopwatch {

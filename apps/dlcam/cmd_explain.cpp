@@ -72,8 +72,6 @@ ExplainOptions parseOptions(const ParsedArgs& args) {
   if (auto v = args.value("reduction-layer")) o.gradcam.reductionLayer = *v;
   if (auto v = args.value("upsampling"))
     o.gradcam.upsampling = parseValue("upsampling", "bicubic, nearest or none", *v, parseUpsampling);
-  if (auto v = args.value("device"))
-    o.gradcam.executionEnvironment = parseValue("device", "auto, cpu or gpu", *v, parseExecutionEnvironment);
   if (auto v = args.value("colormap"))
     o.overlay.colormap = parseValue("colormap", "jet, turbo, viridis or gray", *v, parseColormap);
   if (auto v = args.value("alpha")) {
@@ -422,7 +420,7 @@ std::vector<NamedFile> outputFiles(const ExplainOptions& o, const std::vector<st
 }
 
 int runExplain(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
-  const ExplainOptions o = parseOptions(args);
+  ExplainOptions o = parseOptions(args);
   const std::string& modelPath = args.positionals[0];
   const std::string& inputPath = args.positionals[1];
   checkInputOptions(inputPath, o.input);
@@ -441,6 +439,8 @@ int runExplain(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
     }
   }
   const std::vector<int64_t> classes = requestedIndices(o, loaded.net, names);
+  const Device device = placeNetwork(loaded.net, args, err, o.verbose);
+  o.gradcam.executionEnvironment = device == Device::GPU ? ExecutionEnvironment::Gpu : ExecutionEnvironment::Cpu;
 
   // Every output path is known before gradCAM runs: none may be another, or a file read.
   const int batch = input.x.format().find('B');
@@ -516,7 +516,7 @@ Command explainCommand() {
       {"feature-layer", 0, "LAYER", "The layer whose activations the map weighs (default: see 'dlcam info')"},
       {"reduction-layer", 0, "LAYER", "The layer whose class score is explained (default: the output)"},
       {"upsampling", 0, "METHOD", "bicubic (default), nearest, or none (the feature map's size)"},
-      {"device", 0, "DEVICE", "auto (default), cpu, or gpu (an error in a build without a GPU backend)"},
+      deviceOption(),
   };
   const std::vector<OptionSpec> input = inputOptionSpecs();
   c.options.insert(c.options.end(), input.begin(), input.end());

@@ -9,6 +9,7 @@
 #include "apps/dlcam/cli.h"
 #include "apps/dlcam/json.h"
 #include "apps/dlcam/model_input.h"
+#include "autodiff/device.h"
 #include "core/error.h"
 #include "io/labels.h"
 #include "io/npy.h"
@@ -167,11 +168,12 @@ int runPredict(const ParsedArgs& args, std::ostream& out, std::ostream& err) {
   }
   const std::vector<std::string> labels = labelsPath ? readClassNames(*labelsPath) : std::vector<std::string>{};
 
-  const auto [loaded, input] = loadModelAndInput(args.positionals[0], args.positionals[1], args, inputOptions);
+  auto [loaded, input] = loadModelAndInput(args.positionals[0], args.positionals[1], args, inputOptions);
   if (verbose) err << "dlcam: loaded '" << loaded.path << "' in " << millisText(loaded.loadMs) << "\n";
 
+  const Device device = placeNetwork(loaded.net, args, err, verbose);
   const Stopwatch clock;
-  const Array y = loaded.net.predict(input.x);
+  const Array y = toDevice(loaded.net.predict(toDevice(input.x, device)), Device::CPU);
   if (verbose)
     err << "dlcam: predict on " << shapeText(input.onnxShape()) << " took " << millisText(clock.ms()) << "\n";
 
@@ -241,6 +243,7 @@ Command predictCommand() {
       {"top", 'k', "K", "List the K largest scores of each observation (default 5)"},
       {"labels", 0, "FILE", "Class names, one per line (line 1 names class 0)"},
       {"json", 0, "", "Print the result as one JSON object"},
+      deviceOption(),
   };
   const std::vector<OptionSpec> input = inputOptionSpecs();
   c.options.insert(c.options.end(), input.begin(), input.end());

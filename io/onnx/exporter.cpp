@@ -90,7 +90,8 @@ void LayerWriter::fail(const std::string& what) const {
 }
 
 std::vector<float> permutedValues(const Tensor& t, const std::vector<int>& order) {
-  Tensor p = order.empty() ? t.to(DType::Float32) : kernels::cpu::permute(t, order).to(DType::Float32);
+  const Tensor host = t.to(Device::CPU);  // a network moved to the GPU exports too
+  Tensor p = order.empty() ? host.to(DType::Float32) : kernels::cpu::permute(host, order).to(DType::Float32);
   const float* v = p.data<float>();
   return std::vector<float>(v, v + p.numel());
 }

@@ -241,7 +241,7 @@ void writePool(LayerWriter& w, const PoolingLayer& p, bool isMax) {
 void writeFullyConnected(LayerWriter& w, const FullyConnectedLayer& f) {
   const ActivationInfo& in = w.inputInfo(0);
   const int64_t outputs = f.outputSize(), features = f.inputSize();
-  Tensor weights = f.weights().value().to(DType::Float64);
+  Tensor weights = f.weights().value().to(Device::CPU).to(DType::Float64);
   const double* wv = weights.data<double>();  // column-major O×I
   if (in.format.find('T') >= 0) {
     // W (O×C) · x (N×C×L) = N×O×L: MatMul broadcasts W over N, and the values keep ONNX's

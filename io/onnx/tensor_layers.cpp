@@ -60,6 +60,12 @@ ActivationInfo TensorLayer::inferOutput(std::span<const ActivationInfo> inputs) 
   return {labelledSize(out), formatForRank(static_cast<int>(out.size()))};
 }
 
+void TensorLayer::moveTo(Device device) {
+  Layer::moveTo(device);
+  for (Array& a : operands_)
+    if (a.defined()) a = Array(a.value().to(device), a.format());
+}
+
 Array TensorLayer::forward(std::span<const Array> inputs, ForwardContext&) const {
   expectInputs(inputs.size());
   const DType dtype = inputs.empty() ? DType::Float64 : inputs[0].dtype();

@@ -41,6 +41,7 @@ class TensorLayer : public Layer {
   // Checks each input's format (formatForRank of its rank) and the ONNX shapes the op needs.
   ActivationInfo inferOutput(std::span<const ActivationInfo> inputs) const override;
   Array forward(std::span<const Array> inputs, ForwardContext& context) const override;
+  void moveTo(Device device) override;  // the constant operands too
 
   // The ONNX output shape for operands of these ONNX shapes (one per operand).
   virtual std::vector<int64_t> outputShape(const std::vector<std::vector<int64_t>>& shapes) const = 0;

@@ -1,7 +1,6 @@
 // The arithmetic tensor layers: elementwise ops, MatMul, reductions, Softmax over an axis,
 // LayerNormalization, Cast. All work in ONNX order (see tensor_layers.cpp).
 #include <algorithm>
-#include <cmath>
 #include <functional>
 #include <numeric>
 
@@ -13,15 +12,17 @@
 #include "autodiff/softmax.h"
 #include "io/onnx/layout.h"
 #include "io/onnx/tensor_layers.h"
-#include "kernels/cpu/elementwise.h"
+#include "kernels/elementwise.h"
 
 namespace dlcam::onnx {
 
 namespace {
 
-// Values that are constants for the tape: integer results have no useful gradient.
-Array detachedMap(const Array& x, double (*f)(double)) {
-  return Array(kernels::cpu::map(x.value(), [f](auto v) { return f(static_cast<double>(v)); }), x.format());
+// Values that are constants for the tape: integer results have no useful gradient. f is a
+// functor from kernels/functors.h, so that this runs on the arrays' device.
+template <typename F>
+Array detachedMap(const Array& x, F f) {
+  return Array(kernels::map(x.value(), f), x.format());
 }
 
 }  // namespace
@@ -110,7 +111,7 @@ Array ElementwiseLayer::compute(const std::vector<Array>& xs) const {
     }
   }
   if (options_.op == ElementwiseOp::Mean && xs.size() > 1) y = multiply(y, 1.0 / static_cast<double>(xs.size()));
-  return options_.integer ? detachedMap(y, [](double v) { return std::trunc(v); }) : y;
+  return options_.integer ? detachedMap(y, kernels::fn::Trunc{}) : y;
 }
 
 // ---- MatMul --------------------------------------------------------------------------------
@@ -279,8 +280,8 @@ std::vector<int64_t> CastLayer::outputShape(const std::vector<std::vector<int64_
 
 Array CastLayer::compute(const std::vector<Array>& xs) const {
   if (isFloatType(to_)) return xs[0];
-  if (to_ == DataType::Bool) return detachedMap(xs[0], [](double v) { return v != 0 ? 1.0 : 0.0; });
-  return detachedMap(xs[0], [](double v) { return std::trunc(v); });
+  if (to_ == DataType::Bool) return detachedMap(xs[0], kernels::fn::NonZero{});
+  return detachedMap(xs[0], kernels::fn::Trunc{});
 }
 
 }  // namespace dlcam::onnx

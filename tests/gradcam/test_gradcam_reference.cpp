@@ -18,6 +18,7 @@
 #include "io/npy.h"
 #include "io/onnx/importer.h"
 #include "io/onnx/layout.h"
+#include "tests/support/gpu.h"
 #include "tests/support/onnx_nets.h"
 
 namespace dlcam {
@@ -86,14 +87,19 @@ Array readInput(const fs::path& file, const std::string& observations) {
   return Array(first.value().reshaped(Shape(dims)), labels);
 }
 
-void runCases(const fs::path& modelDir, const fs::path& caseDir) {
+// device: where the network is moved and gradCAM runs (the GPU run compares with the same
+// PyTorch references as the CPU run, at the same tolerance).
+void runCases(const fs::path& modelDir, const fs::path& caseDir, Device device = Device::CPU) {
   Network net = onnx::importNetwork((modelDir / "model.onnx").string());
+  net.to(device);
   for (const Case& c : readCases(caseDir / "cases.txt")) {
     CAPTURE(modelDir.filename().string());
     CAPTURE(c.name);
     GradCamOptions options{.featureLayer = c.feature == "-" ? "" : c.feature,
                            .reductionLayer = c.reduction == "-" ? "" : c.reduction,
-                           .upsampling = parseUpsampling(c.upsampling)};
+                           .upsampling = parseUpsampling(c.upsampling),
+                           .executionEnvironment = device == Device::GPU ? ExecutionEnvironment::Gpu
+                                                                         : ExecutionEnvironment::Cpu};
     GradCamResult r = gradCAM(net, readInput(modelDir / "input.npy", c.observations), parseTarget(c.target), options);
     CHECK(r.featureLayer == c.expectedFeature);
     CHECK(r.reductionLayer == c.expectedReduction);
@@ -141,6 +147,20 @@ TEST_CASE("gradCAM reproduces the PyTorch Grad-CAM reference on resnet18, squeez
                     "no Grad-CAM reference in " << dir << " (scripts/test.sh runs tools/gradcam_reference.py)");
     runCases(dir, dir / "gradcam");
   }
+}
+
+TEST_CASE("gpu: gradCAM on the GPU reproduces the PyTorch Grad-CAM reference on the small fixture nets") {
+  DLCAM_REQUIRE_GPU();
+  const fs::path root = test::fixturesDir() / "gradcam";
+  for (const char* name : test::kSmallNets)
+    if (fs::exists(root / name / "cases.txt")) runCases(test::smallNetsDir() / name, root / name, Device::GPU);
+}
+
+TEST_CASE("gpu: gradCAM on the GPU reproduces the PyTorch Grad-CAM reference on resnet18, squeezenet1_1 and mobilenet_v2") {
+  DLCAM_REQUIRE_GPU();
+  auto exports = test::torchvisionExports();
+  if (!exports) return;
+  for (const char* name : test::kTorchvisionNets) runCases(*exports / name, *exports / name / "gradcam", Device::GPU);
 }
 
 }  // namespace dlcam
