@@ -48,6 +48,7 @@ void record(Array& output, const char* op, const std::vector<const Array*>& inpu
   node->backward = std::move(backward);
   node->shape = output.shape();
   node->dtype = output.dtype();
+  node->device = output.device();
   for (const auto& in : node->inputs)
     if (in) node->tape = in->tape;
   DLCAM_ASSERT(node->tape != nullptr, op, " recorded with no traced input");
@@ -79,6 +80,7 @@ void Tape::watch(Array& x) {
   leaf->tape = state_;
   leaf->shape = x.shape();
   leaf->dtype = x.dtype();
+  leaf->device = x.device();
   x.setNode(std::move(leaf));
 }
 
@@ -142,8 +144,11 @@ std::vector<Array> Tape::gradient(const Array& y, const std::vector<Array>& targ
       const Node* in = node->inputs[i].get();
       DLCAM_ASSERT(inGrads[i].defined() && inGrads[i].shape() == in->shape, node->op, " gradient ", i,
                    " has shape ", inGrads[i].shape().str(), ", expected ", in->shape.str());
-      auto [slot, inserted] = grads.try_emplace(in, inGrads[i]);
-      if (!inserted) slot->second = kernels::add(slot->second, inGrads[i]);
+      // A backward with inputs on both devices runs where the GPU ones are; each array's
+      // gradient goes back to its own device (a CPU weight of a GPU activation, say).
+      const Tensor g = inGrads[i].device() == in->device ? inGrads[i] : inGrads[i].to(in->device);
+      auto [slot, inserted] = grads.try_emplace(in, g);
+      if (!inserted) slot->second = kernels::add(slot->second, g);
     }
   }
 

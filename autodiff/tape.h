@@ -62,6 +62,7 @@ struct Node {
   BackwardFn backward;                        // null for leaves (watched arrays)
   Shape shape;                                // of the output
   DType dtype = DType::Float32;
+  Device device = Device::CPU;                // of the output: its gradient is returned there
 };
 
 // True when node belongs to the tape recording on this thread.

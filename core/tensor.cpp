@@ -17,7 +17,14 @@ constexpr size_t kAlignment = 64;
 Storage::Storage(size_t bytes, Device device, bool zeroFill) : bytes_(bytes), device_(device) {
   if (device == Device::GPU) {
     data_ = detail::gpuAllocate(bytes);
-    if (zeroFill) detail::gpuZero(data_, bytes);
+    if (zeroFill) {
+      try {
+        detail::gpuZero(data_, bytes);
+      } catch (...) {
+        detail::gpuFree(data_, bytes);
+        throw;
+      }
+    }
     return;
   }
   size_t rounded = 0;

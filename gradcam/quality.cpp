@@ -16,7 +16,7 @@ namespace {
 
 // The map's values in float64, column-major.
 std::vector<double> values(const Tensor& map) {
-  const Tensor v = map.to(DType::Float64);
+  const Tensor v = map.to(Device::CPU).to(DType::Float64);
   return std::vector<double>(v.data<double>(), v.data<double>() + v.numel());
 }
 
@@ -221,7 +221,7 @@ PerturbationCurves perturbationCurves(const Network& net, const Array& x, const 
   if (options.steps < 1) fail("perturbationCurves: steps must be at least 1, got ", options.steps);
   if (options.batchSize < 1) fail("perturbationCurves: batchSize must be at least 1, got ", options.batchSize);
   const InputLayout l = observationLayout(x);
-  const Tensor input = x.value().to(DType::Float32);
+  const Tensor input = x.value().to(Device::CPU).to(DType::Float32);
   const int64_t P = l.positions, C = l.channels;
   std::vector<int64_t> mapDims = map.shape().dims();
   while (mapDims.size() > l.mapSize.size() && mapDims.back() == 1) mapDims.pop_back();
@@ -271,7 +271,7 @@ PerturbationCurves perturbationCurves(const Network& net, const Array& x, const 
           }
         }
       }
-      const Array y = net.predict(Array(batch, l.format), {layer})[0];
+      const Array y = net.predict(Array(batch.to(net.device()), l.format), {layer})[0];
       const std::vector<double> s = classScores(y, classIndex, layer, n);
       scores.insert(scores.end(), s.begin(), s.end());
     }
@@ -349,7 +349,7 @@ void randomiseLearnables(Layer& layer, Random& rng) {
     const double deviation = std::sqrt(variance / static_cast<double>(v.size()));
     Tensor drawn(p.value.shape(), DType::Float64);
     for (int64_t i = 0; i < drawn.numel(); ++i) drawn.data<double>()[i] = rng.normal(mean, deviation);
-    p.value = Array(drawn.to(p.value.dtype()), p.value.format());
+    p.value = Array(drawn.to(p.value.dtype()).to(p.value.device()), p.value.format());
   }
 }
 

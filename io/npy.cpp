@@ -462,8 +462,9 @@ void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& o
   file.commit();
 }
 
-void writeNpy(const std::string& path, const Tensor& t, const NpyWriteOptions& options, StagedFiles& files) {
-  if (!t.defined()) fail("writeNpy: ", path, ": expected a tensor with a value, got an undefined tensor");
+void writeNpy(const std::string& path, const Tensor& tensor, const NpyWriteOptions& options, StagedFiles& files) {
+  if (!tensor.defined()) fail("writeNpy: ", path, ": expected a tensor with a value, got an undefined tensor");
+  const Tensor t = tensor.to(Device::CPU);  // a GPU tensor is copied to the host first
   const WriteType type = writeTypeFor(options.type, t.dtype());
   // Every value is checked before the file is created, so a failed write leaves nothing behind.
   if (type.integer) checkFitsInteger(path, t, type);

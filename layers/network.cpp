@@ -245,10 +245,18 @@ int64_t Network::numLearnables() const {
 
 void Network::to(Device device) {
   if (device == Device::GPU) requireGpu("Network::to(Device::GPU)");
-  for (Node& node : nodes_) node.layer->moveTo(device);
+  const Device before = this->device();
+  try {
+    for (Node& node : nodes_) node.layer->moveTo(device);
+  } catch (...) {  // out of GPU memory part way, say: the network goes back whole
+    for (Node& node : nodes_) node.layer->moveTo(before);
+    throw;
+  }
+  device_ = device;
 }
 
 Device Network::device() const {
+  if (device_ == Device::GPU) return Device::GPU;  // constants of tensor layers included
   for (const Node& node : nodes_)
     for (const auto* list : {&node.layer->learnables(), &node.layer->states()})
       for (const Parameter& p : *list)

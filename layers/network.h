@@ -108,7 +108,8 @@ class Network {
   // share its layers, so they move too. Device::GPU needs a GPU (core/device.h): throws
   // dlcam::Error with the reason otherwise.
   void to(Device device);
-  // Where the learnables are: GPU if any is on the GPU (after to(Device::GPU), all are).
+  // Where the network is: GPU after to(Device::GPU), or when any learnable or state is on the
+  // GPU; else CPU.
   Device device() const;
 
   // The activation of every layer, in execution order, for an input of `inputSize` (in the
@@ -147,6 +148,7 @@ class Network {
   bool initialized_ = false;
   Shape exampleInput_;  // rank 0: the input layer's declared input
   std::vector<std::string> classNames_;
+  Device device_ = Device::CPU;  // set by to()
 };
 
 std::ostream& operator<<(std::ostream& out, const Network& net);

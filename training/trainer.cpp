@@ -185,6 +185,8 @@ void applyStateUpdates(Network& net, const std::vector<ForwardContext::StateUpda
 }
 
 Metrics evaluateNetwork(const Network& net, const Dataset& data, const TrainingOptions& options) {
+  if (net.device() != Device::CPU)
+    fail("evaluateNetwork: evaluation runs on the CPU, but the network is on the GPU; move it with Network::to(Device::CPU)");
   if (options.miniBatchSize <= 0) fail("evaluateNetwork: miniBatchSize must be positive, got ", options.miniBatchSize);
   const LossPoint point = lossPoint(net, options);
   MetricsSum sum;

@@ -31,7 +31,8 @@ namespace {
 struct EvaluateOptions {
   std::string setPath;
   InputOptions input;
-  GradCamOptions gradcam;
+  // On the CPU: evaluate's networks stay there (the metrics read inputs and maps on the host).
+  GradCamOptions gradcam{.executionEnvironment = ExecutionEnvironment::Cpu};
   bool predictedTarget = false;  // --target predicted: explain the predicted class, not the label
   std::optional<int64_t> limit;
   double tolerance = 0;  // of the pointing game, in positions

@@ -125,7 +125,7 @@ Array TensorLayer::broadcastOnnx(const Array& x, const std::vector<int64_t>& onn
   // Unformatted arrays broadcast by position from the first (fastest) dim: in ONNX order that
   // aligns trailing ONNX axes, numpy's rule. Adding zeros sums the gradient over the copies.
   std::vector<int64_t> dims(onnxShape.rbegin(), onnxShape.rend());
-  Array zeros(Tensor::zeros(Shape(dims), x.dtype()), DimFormat::unformatted(static_cast<int>(dims.size())));
+  Array zeros(Tensor::zeros(Shape(dims), x.dtype(), x.device()), DimFormat::unformatted(static_cast<int>(dims.size())));
   return add(x, zeros);
 }
 
@@ -461,7 +461,7 @@ Array PadLayer::compute(const std::vector<Array>& xs) const {
       auto block = [&](int64_t size) {
         Shape s = x.shape();
         s[dim] = size;
-        parts.emplace_back(Tensor::full(s, options_.value, x.dtype()), x.format());
+        parts.emplace_back(Tensor::full(s, options_.value, x.dtype(), x.device()), x.format());
       };
       if (before > 0) block(before);
       parts.push_back(x);

@@ -262,7 +262,7 @@ Array AxisLayerNormLayer::compute(const std::vector<Array>& xs) const {
     return reshape(full, Shape{inner}, "U");
   };
   const Array scale = perValue(xs[1]);
-  const Array offset = xs.size() > 2 ? perValue(xs[2]) : Array(Tensor::zeros(Shape{inner}, x.dtype()));
+  const Array offset = xs.size() > 2 ? perValue(xs[2]) : Array(Tensor::zeros(Shape{inner}, x.dtype(), x.device()));
   const Array grouped = reshape(x, Shape{inner, product(shape, 0, axis)}, "CB");
   const Array y = layerNorm(grouped, offset, scale, {.epsilon = epsilon_, .dims = LayerNormDims::Channel});
   return reshape(y, x.shape(), x.format().str());

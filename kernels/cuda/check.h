@@ -1,7 +1,7 @@
 // CUDA-side helpers for kernels/cuda: status checks that name the failing call, dlcam's
 // stream and library handles, scratch memory from the pool, and launch sizes.
 //
-//   DLCAM_CUDA_CHECK(cudaMemcpyAsync(...));      // throws dlcam::Error "cudaMemcpyAsync(...) failed: ..."
+//   DLCAM_CUDA_CHECK(cudaMemcpyAsync(...));  // throws dlcam::Error "CUDA call cudaMemcpyAsync(...) failed: ..."
 //   DLCAM_CUDNN_CHECK(cudnnConvolutionForward(cudnnHandle(), ...));
 //   myKernel<<<blocksFor(n), kThreads, 0, stream()>>>(...);  DLCAM_CUDA_CHECK_LAUNCH("myKernel");
 #pragma once
@@ -47,7 +47,13 @@ namespace detail {
   } while (0)
 
 // After a <<<...>>> launch: a bad configuration shows up here, not at a later call.
-#define DLCAM_CUDA_CHECK_LAUNCH(kernelName) DLCAM_CUDA_CHECK(cudaGetLastError())
+#define DLCAM_CUDA_CHECK_LAUNCH(kernelName)                                                                  \
+  do {                                                                                                      \
+    cudaError_t dlcam_status_ = cudaGetLastError();                                                         \
+    if (dlcam_status_ != cudaSuccess)                                                                       \
+      ::dlcam::kernels::cuda::detail::failCall("the launch of " kernelName, "CUDA",                         \
+                                               cudaGetErrorString(dlcam_status_), __FILE__, __LINE__);       \
+  } while (0)
 
 // dlcam's stream: every kernel, library call and copy is issued on it (runtime.h says why).
 cudaStream_t stream();

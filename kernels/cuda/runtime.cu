@@ -19,7 +19,7 @@ int probeDevices(std::string& why) {
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
     why = dlcam::detail::cat("cudaGetDeviceCount failed: ", cudaGetErrorString(status));
-    cudaGetLastError();  // clear the sticky error for later calls
+    cudaGetLastError();  // reset the last error, so that later checks do not report this one
     return -1;
   }
   if (count == 0) why = "cudaGetDeviceCount found no CUDA device";
@@ -87,7 +87,8 @@ struct Pool {
 
   void releaseCache() {  // mutex held
     for (auto& [size, p] : free) {
-      cudaFree(p);
+      DLCAM_CUDA_CHECK(cudaFree(p));
+      sizes.erase(p);
       counters.cached -= static_cast<int64_t>(size);
     }
     free.clear();
@@ -114,8 +115,8 @@ void* allocate(size_t bytes) {
   } else {
     cudaError_t status = cudaMalloc(&p, size);
     if (status == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      cudaDeviceSynchronize();
+      cudaGetLastError();  // the failed cudaMalloc's error, not a sticky one
+      DLCAM_CUDA_CHECK(cudaStreamSynchronize(stream()));
       P.releaseCache();
       status = cudaMalloc(&p, size);
     }
@@ -134,12 +135,16 @@ void* allocate(size_t bytes) {
   return p;
 }
 
-void release(void* p, size_t) {
+// Called from Storage's destructor: must not throw.
+void release(void* p, size_t) noexcept {
   if (!p) return;
   Pool& P = pool();
   std::lock_guard lock(P.mutex);
   auto it = P.sizes.find(p);
-  DLCAM_ASSERT(it != P.sizes.end(), "release of a GPU block the pool did not hand out");
+  if (it == P.sizes.end()) {  // a dlcam bug; leaking the block is the safe answer in a destructor
+    std::fprintf(stderr, "dlcam: internal error: release of a GPU block the pool did not hand out\n");
+    return;
+  }
   const size_t size = it->second;
   P.counters.inUse -= static_cast<int64_t>(size);
   P.counters.cached += static_cast<int64_t>(size);
@@ -150,7 +155,6 @@ void emptyCache() {
   Pool& P = pool();
   synchronize();
   std::lock_guard lock(P.mutex);
-  for (auto& [size, p] : P.free) P.sizes.erase(p);
   P.releaseCache();
 }
 

@@ -21,7 +21,7 @@ std::string describeDevice();  // name, compute capability and memory of device 
 // Pool. allocate() throws dlcam::Error naming the size when the device is out of memory
 // even after the pool returned its cached blocks.
 void* allocate(size_t bytes);
-void release(void* p, size_t bytes);
+void release(void* p, size_t bytes) noexcept;
 void emptyCache();
 struct PoolCounters {
   int64_t inUse = 0, cached = 0, peakInUse = 0, deviceAllocations = 0;

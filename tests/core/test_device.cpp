@@ -156,6 +156,30 @@ TEST_CASE("gpu: a network moved to the GPU predicts there, and ExecutionEnvironm
   const Array y = net.predict(toDevice(x, Device::GPU));
   CHECK(y.device() == Device::GPU);
   test::expectSameOnGpu(y.value(), expected.value(), 1e-5, 1e-6, "predict");
+  throwsWith([&] { resolveEnvironment(ExecutionEnvironment::Cpu, Device::CPU, net.device(), "predict"); },
+             "ExecutionEnvironment is 'cpu' but the network's learnables are on the GPU");
   net.to(Device::CPU);
   CHECK(net.device() == Device::CPU);
+}
+
+TEST_CASE("gpu: the tape returns each gradient on its own array's device") {
+  DLCAM_REQUIRE_GPU();
+  // A CPU weight used with a GPU activation: the product runs on the GPU, the weight's
+  // gradient comes back to the CPU, the activation's stays on the GPU.
+  Array w = test::randomArray({3, 1}, "CB", 7);
+  Array x = toDevice(test::randomArray({3, 4}, "CB", 8), Device::GPU);
+  Tape tape;
+  tape.watch(w);
+  tape.watch(x);
+  const Array s = sum(multiply(w, x));
+  const std::vector<Array> g = tape.gradient(s, {w, x});
+  CHECK(g[0].device() == Device::CPU);
+  CHECK(g[1].device() == Device::GPU);
+  // d(Σ w·x)/dw = Σ over B of x.
+  const Tensor xs = x.value().to(Device::CPU);
+  for (int64_t c = 0; c < 3; ++c) {
+    double expected = 0;
+    for (int64_t b = 0; b < 4; ++b) expected += xs.at(c + 3 * b);
+    CHECK(g[0].value().at(c) == doctest::Approx(expected).epsilon(1e-12));
+  }
 }
