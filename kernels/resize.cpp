@@ -22,8 +22,8 @@ Tensor resizeAlongBackward(const Tensor& g, int dim, const ResizeTable& table) {
   return cpu::resizeAlongBackward(g, dim, table);
 }
 
-// The passes as cpu::resize and cpu::resizeBackward run them, each on the tensor's device
-// (qualified calls: the cpu:: table type would also find the cpu:: versions by ADL).
+// A plan's passes, each on the tensor's device (qualified calls: the cpu:: table type would
+// also find the cpu:: versions by ADL).
 
 Tensor resize(const Tensor& x, const ResizePlan& plan) {
   DLCAM_ASSERT(x.shape() == plan.inShape, "resize of ", x.shape().str(), " with a plan for ", plan.inShape.str());

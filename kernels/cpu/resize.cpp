@@ -46,17 +46,9 @@ double kernelWidth(ResizeKernel k) {
   return 0;
 }
 
-// A sparse linear map along one dimension: destination sample r is the weighted sum of source
-// samples cols[start[r] .. start[r+1]).
-struct Rows {
-  std::vector<int64_t> start;
-  std::vector<int64_t> cols;
-  std::vector<double> weights;
-};
-
 // dst (inner × rows × outer) = rows applied to src (inner × srcLen × outer). Sums run in double for
 // both dtypes, in table order.
-Tensor applyRows(const Tensor& src, int dim, const Rows& rows) {
+Tensor applyRows(const Tensor& src, int dim, const ResizeRows& rows) {
   const DimSplit a = splitAt(src.shape(), dim);
   const int64_t m = static_cast<int64_t>(rows.start.size()) - 1;
   Shape outShape = src.shape();
@@ -102,8 +94,10 @@ Tensor applyRows(const Tensor& src, int dim, const Rows& rows) {
   return out;
 }
 
-Rows forwardRows(const ResizeTable& t) {
-  Rows r;
+}  // namespace
+
+ResizeRows resizeRows(const ResizeTable& t) {
+  ResizeRows r;
   r.start.resize(static_cast<size_t>(t.outLength + 1));
   for (int64_t o = 0; o <= t.outLength; ++o) r.start[static_cast<size_t>(o)] = o * t.taps;
   r.cols = t.indices;
@@ -113,8 +107,8 @@ Rows forwardRows(const ResizeTable& t) {
 
 // The transposed table: for each input sample, the outputs it contributed to and with what
 // weight, so the adjoint is again a gather (parallel without write races).
-Rows transposedRows(const ResizeTable& t) {
-  Rows r;
+ResizeRows transposedResizeRows(const ResizeTable& t) {
+  ResizeRows r;
   r.start.assign(static_cast<size_t>(t.inLength + 1), 0);
   for (int64_t i : t.indices) ++r.start[static_cast<size_t>(i + 1)];
   std::partial_sum(r.start.begin(), r.start.end(), r.start.begin());
@@ -130,8 +124,6 @@ Rows transposedRows(const ResizeTable& t) {
     }
   return r;
 }
-
-}  // namespace
 
 ResizeTable resizeTable(const ResizeTableParams& p) {
   DLCAM_ASSERT(p.inLength > 0 && p.outLength > 0, "resize table ", p.inLength, " -> ", p.outLength);
@@ -193,13 +185,13 @@ ResizeTable resizeTable(const ResizeTableParams& p) {
 Tensor resizeAlong(const Tensor& x, int dim, const ResizeTable& table) {
   DLCAM_ASSERT(dim >= 0 && dim < x.rank() && x.shape()[dim] == table.inLength, "resizeAlong dim ", dim,
                " of ", x.shape().str(), " with a table for length ", table.inLength);
-  return applyRows(x, dim, forwardRows(table));
+  return applyRows(x, dim, resizeRows(table));
 }
 
 Tensor resizeAlongBackward(const Tensor& g, int dim, const ResizeTable& table) {
   DLCAM_ASSERT(dim >= 0 && dim < g.rank() && g.shape()[dim] == table.outLength, "resizeAlongBackward dim ",
                dim, " of ", g.shape().str(), " with a table for length ", table.outLength);
-  return applyRows(g, dim, transposedRows(table));
+  return applyRows(g, dim, transposedResizeRows(table));
 }
 
 ResizePlan planResize(const Shape& inShape, const ResizeParams& params) {
@@ -227,21 +219,6 @@ ResizePlan planResize(const Shape& inShape, const ResizeParams& params) {
   for (const Step& s : steps)
     plan.passes.push_back({s.dim, resizeTable({inShape[s.dim], s.out, params.kernel, params.antialiasing, params.border})});
   return plan;
-}
-
-Tensor resize(const Tensor& x, const ResizePlan& plan) {
-  DLCAM_ASSERT(x.shape() == plan.inShape, "resize of ", x.shape().str(), " with a plan for ", plan.inShape.str());
-  Tensor y = x;
-  for (const ResizePass& p : plan.passes) y = resizeAlong(y, p.dim, p.table);
-  return y;
-}
-
-Tensor resizeBackward(const Tensor& g, const ResizePlan& plan) {
-  DLCAM_ASSERT(g.shape() == plan.outShape, "resizeBackward of ", g.shape().str(), " with a plan for ",
-               plan.outShape.str());
-  Tensor gx = g;
-  for (auto p = plan.passes.rbegin(); p != plan.passes.rend(); ++p) gx = resizeAlongBackward(gx, p->dim, p->table);
-  return gx;
 }
 
 }  // namespace dlcam::kernels::cpu

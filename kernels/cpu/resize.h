@@ -46,6 +46,19 @@ ResizeTable resizeTable(const ResizeTableParams& params);
 
 // y = the resize of x along `dim` (x.shape[dim] == table.inLength; y.shape[dim] = outLength).
 Tensor resizeAlong(const Tensor& x, int dim, const ResizeTable& table);
+
+// A table as a sparse linear map along one dimension: destination sample r is the weighted sum
+// of source samples cols[start[r] .. start[r+1]), summed in this order (the GPU kernels of
+// kernels/cuda/resize.cu use the same rows, and so the same order).
+struct ResizeRows {
+  std::vector<int64_t> start;  // rows + 1
+  std::vector<int64_t> cols;
+  std::vector<double> weights;
+};
+ResizeRows resizeRows(const ResizeTable& table);
+// The adjoint's rows: for each input sample, the outputs it contributed to and with what
+// weight, in increasing output order, so that the adjoint is again a gather.
+ResizeRows transposedResizeRows(const ResizeTable& table);
 // The adjoint: g has outLength along `dim`, the result inLength.
 Tensor resizeAlongBackward(const Tensor& g, int dim, const ResizeTable& table);
 
@@ -71,8 +84,7 @@ struct ResizePlan {
 };
 
 ResizePlan planResize(const Shape& inShape, const ResizeParams& params);
-Tensor resize(const Tensor& x, const ResizePlan& plan);
-// g has plan.outShape; the result has plan.inShape.
-Tensor resizeBackward(const Tensor& g, const ResizePlan& plan);
+// A plan is applied pass by pass with resizeAlong (its adjoint: resizeAlongBackward in reverse
+// order), on either device: kernels/resize.h.
 
 }  // namespace dlcam::kernels::cpu

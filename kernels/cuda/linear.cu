@@ -5,6 +5,7 @@
 // CUBLAS_DEFAULT_MATH (set where it is created): float32 products are computed in full
 // float32, never TF32, because the GPU results are checked against the CPU backend's.
 #include <climits>
+#include <type_traits>
 
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/linear.h"
@@ -55,13 +56,6 @@ __global__ void broadcastColumn(const T* v, int64_t rows, int64_t cols, T* out) 
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     out[i] = v[i % rows];
-}
-
-template <typename T>
-__global__ void fill(T* out, int64_t n, T value) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    out[i] = value;
 }
 
 }  // namespace
@@ -127,8 +121,7 @@ Tensor rowSums(const Tensor& g, int64_t rows, int64_t cols) {
     // row would leave the GPU idle for a few rows of many columns).
     Scratch ones(static_cast<size_t>(cols) * sizeof(T));
     T* onesData = static_cast<T*>(ones.get());
-    fill<T><<<blocksFor(cols), kThreads, 0, stream()>>>(onesData, cols, T(1));
-    DLCAM_CUDA_CHECK_LAUNCH("fill");
+    fill(onesData, 1.0, std::is_same_v<T, double>, cols);
     gemv(asInt(rows, "rows"), asInt(cols, "columns"), g.deviceData<T>(), onesData, out.deviceData<T>());
   });
   return out;

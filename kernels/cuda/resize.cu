@@ -17,49 +17,14 @@ namespace dlcam::kernels::cuda {
 
 namespace {
 
+using cpu::ResizeRows;
 using cpu::ResizeTable;
-
-struct Rows {
-  std::vector<int64_t> start;  // rows + 1
-  std::vector<int64_t> cols;
-  std::vector<double> weights;
-};
-
-Rows forwardRows(const ResizeTable& t) {
-  Rows r;
-  r.start.resize(static_cast<size_t>(t.outLength + 1));
-  for (int64_t o = 0; o <= t.outLength; ++o) r.start[static_cast<size_t>(o)] = o * t.taps;
-  r.cols = t.indices;
-  r.weights = t.weights;
-  return r;
-}
-
-// The transposed table: for each input sample, the outputs it contributed to and with what
-// weight, in increasing output order. The same construction, and so the same summation order,
-// as kernels/cpu/resize.cpp's transposedRows.
-Rows transposedRows(const ResizeTable& t) {
-  Rows r;
-  r.start.assign(static_cast<size_t>(t.inLength + 1), 0);
-  for (int64_t i : t.indices) ++r.start[static_cast<size_t>(i + 1)];
-  for (size_t i = 0; i + 1 < r.start.size(); ++i) r.start[i + 1] += r.start[i];
-  r.cols.resize(t.indices.size());
-  r.weights.resize(t.weights.size());
-  std::vector<int64_t> fill(r.start.begin(), r.start.end() - 1);
-  for (int64_t o = 0; o < t.outLength; ++o)
-    for (int64_t k = 0; k < t.taps; ++k) {
-      const auto at = static_cast<size_t>(o * t.taps + k);
-      const auto slot = static_cast<size_t>(fill[static_cast<size_t>(t.indices[at])]++);
-      r.cols[slot] = o;
-      r.weights[slot] = t.weights[at];
-    }
-  return r;
-}
 
 // The rows copied to pool memory in one block (start, cols, weights: all 8-byte values), for
 // the length of one call.
 class RowsOnDevice {
  public:
-  explicit RowsOnDevice(const Rows& r)
+  explicit RowsOnDevice(const ResizeRows& r)
       : starts_(r.start.size()), entries_(r.cols.size()), memory_(8 * (starts_ + 2 * entries_)) {
     std::vector<unsigned char> packed(memory_.bytes());
     std::memcpy(packed.data(), r.start.data(), 8 * starts_);
@@ -90,7 +55,7 @@ __global__ void applyRowsKernel(const T* src, T* dst, const int64_t* start, cons
   }
 }
 
-Tensor applyRows(const Tensor& src, int dim, const Rows& rows) {
+Tensor applyRows(const Tensor& src, int dim, const ResizeRows& rows) {
   const cpu::DimSplit a = cpu::splitAt(src.shape(), dim);
   const auto m = static_cast<int64_t>(rows.start.size()) - 1;
   Shape outShape = src.shape();
@@ -114,13 +79,13 @@ Tensor applyRows(const Tensor& src, int dim, const Rows& rows) {
 Tensor resizeAlong(const Tensor& x, int dim, const ResizeTable& table) {
   DLCAM_ASSERT(dim >= 0 && dim < x.rank() && x.shape()[dim] == table.inLength, "resizeAlong dim ", dim, " of ",
                x.shape().str(), " with a table for length ", table.inLength);
-  return applyRows(x, dim, forwardRows(table));
+  return applyRows(x, dim, cpu::resizeRows(table));
 }
 
 Tensor resizeAlongBackward(const Tensor& g, int dim, const ResizeTable& table) {
   DLCAM_ASSERT(dim >= 0 && dim < g.rank() && g.shape()[dim] == table.outLength, "resizeAlongBackward dim ", dim,
                " of ", g.shape().str(), " with a table for length ", table.outLength);
-  return applyRows(g, dim, transposedRows(table));
+  return applyRows(g, dim, cpu::transposedResizeRows(table));
 }
 
 }  // namespace dlcam::kernels::cuda

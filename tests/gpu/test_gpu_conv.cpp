@@ -26,12 +26,7 @@ struct Case {
   ConvOptions options;
 };
 
-DeviceCheckOptions float64Tolerances() {
-  DeviceCheckOptions o;
-  o.rtol = 1e-10;
-  o.atol = 1e-12;
-  return o;
-}
+DeviceCheckOptions float64Tolerances() { return test::tolerances(1e-10, 1e-12); }
 
 // The case in float32 (default tolerances) and float64 (tight), all inputs differentiated
 // unless `watch` says otherwise.

@@ -25,18 +25,7 @@ namespace {
 
 // float64 runs differ from the CPU only by the last bits of exp, log, pow... and by the order
 // of sums.
-DeviceCheckOptions tight64() {
-  DeviceCheckOptions options;
-  options.rtol = 1e-10;
-  options.atol = 1e-12;
-  return options;
-}
-
-DeviceCheckOptions watching(std::vector<bool> watch) {
-  DeviceCheckOptions options;
-  options.watch = std::move(watch);
-  return options;
-}
+DeviceCheckOptions tight64() { return test::tolerances(1e-10, 1e-12); }
 
 struct Unary {
   const char* name;
@@ -141,8 +130,8 @@ TEST_CASE("gpu: binary functions broadcasting in each direction, float32") {
       const Array b = randomArray32(s.b, s.fb, 22, op.lo, 2);
       checkOnGpu([&](const std::vector<Array>& in) { return op.f(in[0], in[1]); }, {a, b});
       // Each operand alone (the tape keeps different tensors then).
-      checkOnGpu([&](const std::vector<Array>& in) { return op.f(in[0], in[1]); }, {a, b}, watching({true, false}));
-      checkOnGpu([&](const std::vector<Array>& in) { return op.f(in[0], in[1]); }, {a, b}, watching({false, true}));
+      checkOnGpu([&](const std::vector<Array>& in) { return op.f(in[0], in[1]); }, {a, b}, test::watching({}, {true, false}));
+      checkOnGpu([&](const std::vector<Array>& in) { return op.f(in[0], in[1]); }, {a, b}, test::watching({}, {false, true}));
     }
   }
 }

@@ -19,12 +19,7 @@ using test::randomArray32;
 namespace {
 
 // float64 GEMMs differ from Eigen's only in the order of the sums.
-DeviceCheckOptions tight64() {
-  DeviceCheckOptions o;
-  o.rtol = 1e-10;
-  o.atol = 1e-12;
-  return o;
-}
+DeviceCheckOptions tight64() { return test::tolerances(1e-10, 1e-12); }
 const DeviceCheckOptions kTight64 = tight64();
 
 struct FcCase {

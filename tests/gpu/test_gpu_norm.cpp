@@ -18,18 +18,14 @@
 using namespace dlcam;
 using test::checkOnGpu;
 using test::DeviceCheckOptions;
+using test::watching;
 using test::randomArray;
 using test::randomArray32;
 
 namespace {
 
 // float64 differs from the CPU only in the order of the sums (and the GPU sums in double).
-DeviceCheckOptions tight64() {
-  DeviceCheckOptions o;
-  o.rtol = 1e-10;
-  o.atol = 1e-10;
-  return o;
-}
+DeviceCheckOptions tight64() { return test::tolerances(1e-10, 1e-10); }
 const DeviceCheckOptions kTight64 = tight64();
 
 struct Layout {
@@ -70,11 +66,6 @@ std::vector<std::vector<bool>> watchSubsets(size_t inputs) {
     out.push_back(w);
   }
   return out;
-}
-
-DeviceCheckOptions watching(DeviceCheckOptions o, std::vector<bool> watch) {
-  o.watch = std::move(watch);
-  return o;
 }
 
 // x, offset and scale watched; mean and variance are constants.

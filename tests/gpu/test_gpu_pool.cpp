@@ -36,12 +36,7 @@ struct Case {
 };
 
 DeviceCheckOptions tolerances(DType dtype) {
-  DeviceCheckOptions o;
-  if (dtype == DType::Float64) {
-    o.rtol = 1e-10;
-    o.atol = 1e-12;
-  }
-  return o;
+  return dtype == DType::Float64 ? test::tolerances(1e-10, 1e-12) : DeviceCheckOptions{};
 }
 
 // maxPool, and avgPool with both divisors, on x.

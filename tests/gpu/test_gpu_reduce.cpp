@@ -16,17 +16,11 @@
 using namespace dlcam;
 using test::checkOnGpu;
 using test::DeviceCheckOptions;
+using test::tolerances;
 using test::randomArray;
 using test::randomArray32;
 
 namespace {
-
-DeviceCheckOptions tolerances(double rtol, double atol) {
-  DeviceCheckOptions o;
-  o.rtol = rtol;
-  o.atol = atol;
-  return o;
-}
 
 // float64 sums differ from the CPU's only in their order.
 const DeviceCheckOptions kTight64 = tolerances(1e-10, 1e-12);

@@ -14,18 +14,12 @@
 using namespace dlcam;
 using test::checkOnGpu;
 using test::DeviceCheckOptions;
+using test::tolerances;
 using test::expectSameOnGpu;
 using test::randomArray;
 using test::randomArray32;
 
 namespace {
-
-DeviceCheckOptions tolerances(double rtol, double atol) {
-  DeviceCheckOptions o;
-  o.rtol = rtol;
-  o.atol = atol;
-  return o;
-}
 
 // The GPU sums the same table entries in the same order as the CPU, in double.
 const DeviceCheckOptions kTight64 = tolerances(1e-10, 1e-12);

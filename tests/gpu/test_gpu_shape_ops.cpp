@@ -13,18 +13,12 @@
 using namespace dlcam;
 using test::checkOnGpu;
 using test::DeviceCheckOptions;
+using test::tolerances;
 using test::expectSameOnGpu;
 using test::randomArray;
 using test::randomArray32;
 
 namespace {
-
-DeviceCheckOptions tolerances(double rtol, double atol) {
-  DeviceCheckOptions o;
-  o.rtol = rtol;
-  o.atol = atol;
-  return o;
-}
 
 // Data movement is exact; scatterAdd adds in the CPU's order.
 const DeviceCheckOptions kExact64 = tolerances(0, 0);

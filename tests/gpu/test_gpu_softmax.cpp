@@ -11,17 +11,11 @@
 using namespace dlcam;
 using test::checkOnGpu;
 using test::DeviceCheckOptions;
+using test::tolerances;
 using test::randomArray;
 using test::randomArray32;
 
 namespace {
-
-DeviceCheckOptions tolerances(double rtol, double atol) {
-  DeviceCheckOptions o;
-  o.rtol = rtol;
-  o.atol = atol;
-  return o;
-}
 
 // cuDNN's double exp and log differ from the CPU's in the last bits only.
 const DeviceCheckOptions kTight64 = tolerances(1e-10, 1e-12);

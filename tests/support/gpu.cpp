@@ -84,6 +84,18 @@ Run run(const Function& f, const std::vector<Array>& xs, const Tensor& w, const 
 
 }  // namespace
 
+DeviceCheckOptions tolerances(double rtol, double atol) {
+  DeviceCheckOptions o;
+  o.rtol = rtol;
+  o.atol = atol;
+  return o;
+}
+
+DeviceCheckOptions watching(DeviceCheckOptions options, std::vector<bool> watch) {
+  options.watch = std::move(watch);
+  return options;
+}
+
 Array toGpu(const Array& x) { return Array(x.value().to(Device::GPU), x.format()); }
 
 std::vector<Array> toGpu(const std::vector<Array>& xs) {

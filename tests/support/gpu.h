@@ -44,6 +44,11 @@ struct DeviceCheckOptions {
   bool allowHostFallback = false;
 };
 
+// Default options with these tolerances.
+DeviceCheckOptions tolerances(double rtol, double atol);
+// `options` differentiating only the inputs marked in `watch`.
+DeviceCheckOptions watching(DeviceCheckOptions options, std::vector<bool> watch);
+
 // The arrays on the GPU (copies; formats kept).
 Array toGpu(const Array& x);
 std::vector<Array> toGpu(const std::vector<Array>& xs);
