@@ -9,12 +9,17 @@
 # and stb come from the system or, where they are missing, from .deps/usr, which
 # scripts/gpu_deps.sh fills on a Debian machine.
 #
-#   bash scripts/gpu_check.sh [OUTDIR]    # the log and the benchmark tables go to OUTDIR
-#                                         # (default: $OUT, else build-gpu/check)
+#   bash scripts/gpu_check.sh [OUTDIR] [--bench-only]
+#       the log and the benchmark tables go to OUTDIR (default: $OUT, else build-gpu/check);
+#       --bench-only builds dlcam-bench alone and runs the benchmark, without the tests
 # Exit status: 0 when the build, the GPU tests and the benchmark all succeed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-${OUT:-build-gpu/check}}
+out=${OUT:-build-gpu/check}
+bench_only=0
+for arg in "$@"; do
+  if [ "$arg" = "--bench-only" ]; then bench_only=1; else out=$arg; fi
+done
 mkdir -p "$out"
 exec > >(tee "$out/gpu_check.log") 2>&1
 failed=()
@@ -22,6 +27,7 @@ step() { echo; echo "== $* ($(date -u +%T))"; }
 
 step "machine"
 export PATH=/usr/local/cuda/bin:$PATH
+export OMP_WAIT_POLICY=passive  # OpenMP threads sleep while the GPU works
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi failed"
 nvcc --version | tail -1
 g++ --version | head -1
@@ -47,13 +53,16 @@ if ! grep -q "CUDA backend ON" "$out/configure.log"; then
   echo "gpu_check: CMake did not enable the CUDA backend (log: $out/configure.log)"
   exit 1
 fi
-if ! cmake --build build-gpu -j "$(nproc)" --target dlcam_tests dlcam_tool dlcam_bench > "$out/build.log" 2>&1; then
+targets="dlcam_tests dlcam_tool dlcam_bench"
+[ $bench_only = 1 ] && targets=dlcam_bench
+if ! cmake --build build-gpu -j "$(nproc)" --target $targets > "$out/build.log" 2>&1; then
   grep -E "error|Error" "$out/build.log" | head -40
   echo "gpu_check: the build failed (log: $out/build.log)"
   exit 1
 fi
 echo "built"
 
+if [ $bench_only = 0 ]; then
 step "torchvision references (resnet18, squeezenet1_1, mobilenet_v2: PyTorch outputs and Grad-CAM maps)"
 export DLCAM_TORCH_EXPORTS="$PWD/build-gpu/torch_exports"
 if python3 tools/export_torch_models.py --set full --out "$DLCAM_TORCH_EXPORTS" > "$out/exports.log" 2>&1 &&
@@ -65,7 +74,6 @@ else
 fi
 
 step "GPU tests (dlcam_tests -tc='gpu:*')"
-export OMP_WAIT_POLICY=passive
 build-gpu/tests/dlcam_tests -tc='gpu:*' --no-intro > "$out/gpu_tests.log" 2>&1
 grep -B2 -A14 "ERROR:" "$out/gpu_tests.log" | head -150
 grep "dlcam: note:" "$out/gpu_tests.log" | sort | uniq
@@ -81,6 +89,8 @@ step "the whole suite with the GPU present (ExecutionEnvironment 'auto' now pick
 DLCAM_NO_PYTHON=1 timeout 150 build-gpu/tests/dlcam_tests --no-intro -tce='gpu:*' > "$out/all_tests.log" 2>&1
 echo "exit status $?"; grep -E "^\[doctest\] (test cases|assertions|Status)" "$out/all_tests.log" || tail -5 "$out/all_tests.log"
 grep -B2 -A12 "ERROR:" "$out/all_tests.log" | head -80
+
+fi
 
 step "benchmark: resnet50 Grad-CAM against PyTorch on this GPU"
 if ! python3 bench/gpu_compare.py --dlcam-bench build-gpu/apps/dlcam-bench --out "$out" --work build-gpu/bench --runs 20; then

@@ -166,15 +166,17 @@ TEST_CASE("dlcam evaluate on the shapes example: the library's numbers, in text 
   REQUIRE(j.ok());
 
   // The same measures, computed here: each PNG as the network takes it (64×64×3, 0…255), the
-  // map of its true class, the curves at 8 steps, the sanity check on the first 2.
+  // map of its true class, the curves at 8 steps, the sanity check on the first 2. On the CPU,
+  // as dlcam evaluate computes them (ExecutionEnvironment 'auto' would take a GPU).
   Network net = onnx::importNetwork(shapesModel());
+  const GradCamOptions onCpu{.executionEnvironment = ExecutionEnvironment::Cpu};
   int64_t hits = 0;
   double deletion = 0, insertion = 0;
   std::vector<Array> firstTwo;
   for (const datasets::ManifestEntry& s : samples) {
     const Tensor pixels = imageToTensor(readImage(s.path, 3));
     const Array x(pixels.reshaped(Shape{64, 64, 3, 1}), "SSCB");
-    const GradCamResult r = gradCAM(net, x, s.label);
+    const GradCamResult r = gradCAM(net, x, s.label, onCpu);
     const Tensor map = r.map.reshaped(Shape{64, 64});
     hits += pointingHit(map, s.region, 2);
     const PerturbationCurves c = perturbationCurves(net, x, map, s.label, {.steps = 8});
@@ -184,7 +186,7 @@ TEST_CASE("dlcam evaluate on the shapes example: the library's numbers, in text 
   }
   CHECK(hits == 8);
   const std::vector<RandomisationStep> sanity =
-      cascadingRandomisation(net, firstTwo, {samples[0].label, samples[1].label}, {.seed = 0});
+      cascadingRandomisation(net, firstTwo, {samples[0].label, samples[1].label}, {.gradcam = onCpu, .seed = 0});
   REQUIRE(sanity.size() == 5);
   const char* const weighted[] = {"fc", "conv_4", "conv_3", "conv_2", "conv_1"};  // from the top
   for (size_t k = 0; k < sanity.size(); ++k) CHECK(sanity[k].layer == weighted[k]);
