@@ -65,7 +65,9 @@ struct Interior {
 Interior interior0(const Geometry& g) {
   const int64_t s = g.s[0], last = g.in[0] + g.pb[0] - g.k[0];  // start + k <= in  ⇔  o·s <= last
   const int64_t hi = last < 0 ? 0 : std::min(last / s + 1, g.out[0]);
-  return {std::min((g.pb[0] + s - 1) / s, hi), hi};
+  const int64_t firstInside = g.pb[0] == 0 ? 0 : (g.pb[0] - 1) / s + 1;  // ceil(pb / s), without overflow for a
+                                                                        // huge stride (a single window)
+  return {std::min(firstInside, hi), hi};
 }
 
 int64_t divisor(const Range& r, bool countIncludePad) { return countIncludePad ? r.padded : r.hi - r.lo; }
