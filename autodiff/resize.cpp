@@ -3,6 +3,8 @@
 #include <memory>
 
 #include "autodiff/tape.h"
+#include "core/error.h"
+#include "core/limits.h"
 #include "kernels/resize.h"
 
 namespace dlcam {
@@ -42,6 +44,16 @@ Array resize(const Array& x, const std::vector<int64_t>& outputSize, const Resiz
       fail("resize: cannot resize an empty dimension (dimension ", dims[k], " of input ", x.shape().str(), " ",
            fmt.str(), ")");
   }
+
+  // The output must fit under the memory cap, checked before the plan's tables (as long as
+  // the output's sizes) are built for it.
+  std::vector<int64_t> outDims = x.shape().dims();
+  for (size_t k = 0; k < dims.size(); ++k) outDims[static_cast<size_t>(dims[k])] = outputSize[k];
+  const Shape outShape(outDims);
+  int64_t outBytes = 0;
+  if (__builtin_mul_overflow(outShape.numel(), static_cast<int64_t>(sizeOf(x.dtype())), &outBytes)) outBytes = -1;
+  if (!fitsMemoryCap(outBytes, x.device()))
+    checkMemoryCap(outBytes, x.device(), detail::cat("resize: the ", dtypeName(x.dtype()), " output of shape ", outShape.str()));
 
   kc::ResizeParams params;
   params.dims = dims;

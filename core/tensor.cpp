@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/device.h"
+#include "core/limits.h"
 #ifdef DLCAM_HAVE_CUDA
 #include "kernels/cuda/runtime.h"
 #endif
@@ -14,25 +15,44 @@ namespace dlcam {
 // 64-byte alignment: one cache line, and what AVX-512 loads like.
 constexpr size_t kAlignment = 64;
 
-Storage::Storage(size_t bytes, Device device, bool zeroFill) : bytes_(bytes), device_(device) {
+namespace {
+
+// Host memory (aligned) or a GPU block, zeroed when asked.
+void* allocateBytes(size_t bytes, Device device, bool zeroFill) {
   if (device == Device::GPU) {
-    data_ = detail::gpuAllocate(bytes);
+    void* data = detail::gpuAllocate(bytes);
     if (zeroFill) {
       try {
-        detail::gpuZero(data_, bytes);
+        detail::gpuZero(data, bytes);
       } catch (...) {
-        detail::gpuFree(data_, bytes);
+        detail::gpuFree(data, bytes);
         throw;
       }
     }
-    return;
+    return data;
   }
   size_t rounded = 0;
   if (__builtin_add_overflow(bytes, kAlignment - 1, &rounded)) fail("cannot allocate ", bytes, " bytes");
   rounded = rounded / kAlignment * kAlignment;
-  data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
-  if (!data_) fail("out of memory allocating ", bytes, " bytes");
-  if (zeroFill) std::memset(data_, 0, bytes);
+  void* data = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (!data) fail("out of memory allocating ", bytes, " bytes");
+  if (zeroFill) std::memset(data, 0, bytes);
+  return data;
+}
+
+}  // namespace
+
+// The bytes count against the memory cap (core/limits.h) before anything is allocated, and
+// are uncounted if the allocation fails or when the storage goes.
+Storage::Storage(size_t bytes, Device device, bool zeroFill) : bytes_(bytes), device_(device) {
+  if (bytes > static_cast<size_t>(INT64_MAX)) fail("cannot allocate ", bytes, " bytes");
+  detail::reserveTensorBytes(static_cast<int64_t>(bytes), device, "a tensor");
+  try {
+    data_ = allocateBytes(bytes, device, zeroFill);
+  } catch (...) {
+    detail::releaseTensorBytes(static_cast<int64_t>(bytes), device);
+    throw;
+  }
 }
 
 Storage::~Storage() {
@@ -40,6 +60,7 @@ Storage::~Storage() {
     detail::gpuFree(data_, bytes_);
   else
     std::free(data_);
+  detail::releaseTensorBytes(static_cast<int64_t>(bytes_), device_);
 }
 
 Tensor::Tensor(Shape shape, DType dtype, Device device) : Tensor(std::move(shape), dtype, device, true) {}
@@ -49,6 +70,10 @@ Tensor::Tensor(Shape shape, DType dtype, Device device, bool zeroFill) : shape_(
   size_t bytes = 0;
   if (__builtin_mul_overflow(static_cast<size_t>(n), sizeOf(dtype), &bytes))
     fail("tensor of shape ", shape_.str(), " is too large to allocate");
+  // The same check Storage makes, here with the shape in the message.
+  if (bytes > static_cast<size_t>(INT64_MAX)) fail("tensor of shape ", shape_.str(), " is too large to allocate");
+  if (!fitsMemoryCap(static_cast<int64_t>(bytes), device))
+    checkMemoryCap(static_cast<int64_t>(bytes), device, detail::cat("a ", dtypeName(dtype), " tensor of shape ", shape_.str()));
   storage_ = std::make_shared<Storage>(bytes, device, zeroFill);
 }
 

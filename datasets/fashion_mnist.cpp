@@ -154,7 +154,9 @@ Tensor rotateImage(const Tensor& image, double degrees, float fill) {
   if (!std::isfinite(degrees)) fail("rotateImage: the angle must be finite, got ", degrees);
   const int64_t h = image.shape()[0], w = image.shape()[1];
   const int64_t planes = h * w == 0 ? 0 : image.numel() / (h * w);
-  const auto [cosA, sinA] = cosSinDegrees(degrees);
+  // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
+  const auto turn = cosSinDegrees(degrees);
+  const double cosA = turn.first, sinA = turn.second;
   const double cy = (h - 1) / 2.0, cx = (w - 1) / 2.0;
   Tensor out = Tensor::empty(image.shape(), image.dtype());
   visitFloat(image.dtype(), [&](auto zero) {

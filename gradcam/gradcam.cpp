@@ -139,6 +139,28 @@ LayerChoice chooseLayers(const NetView& view, const std::string& featureLayer, c
 // ---- Input -----------------------------------------------------------------------------------
 
 // X labelled and shaped as the input layer takes it: its canonical format, with B.
+// A NaN or an infinity in X makes every score and every map NaN: an error instead, naming the
+// first one by its 1-based subscripts (MATLAB's). An X on the GPU is not scanned (that would
+// cost a copy to the host on every call); its NaNs come back as NaN maps.
+void requireFinite(const Array& x) {
+  if (x.device() != Device::CPU) return;
+  const Tensor& t = x.value();
+  visitFloat(t.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* p = t.data<T>();
+    const T* bad = std::find_if(p, p + t.numel(), [](T v) { return !std::isfinite(v); });
+    if (bad == p + t.numel()) return;
+    std::string subscripts;
+    int64_t rest = bad - p;
+    for (int d = 0; d < t.rank(); ++d) {
+      subscripts += (d ? ", " : "") + std::to_string(rest % t.shape()[d] + 1);
+      rest /= t.shape()[d];
+    }
+    fail("gradCAM: X(", subscripts, ") is ", std::isnan(*bad) ? "NaN" : *bad > 0 ? "Inf" : "-Inf", " (X is ",
+         ActivationInfo{x.shape(), x.format()}.str(), "); gradCAM needs finite input values");
+  });
+}
+
 Array labelInput(const Array& X, const InputLayer& input, const std::string& inputDataFormats) {
   const DimFormat& want = input.inputInfo().format;  // SSCB, SSSCB or CBT
   Array x;
@@ -189,6 +211,7 @@ Array labelInput(const Array& X, const InputLayer& input, const std::string& inp
            label == 'C' ? "channel count" : "spatial size", " differs)");
     if (x.size(d) == 0) fail("gradCAM: X is ", given.str(), ", which is empty");
   }
+  requireFinite(x);
   return x;
 }
 

@@ -132,7 +132,8 @@ struct GradCamResult {
 // Grad-CAM map(s) of `target` for input X. X: an h×w×c image, h×w×d×c volume or c×t sequence
 // (or a batch of them), labelled or not (see GradCamOptions::inputDataFormats); any dtype.
 // Throws dlcam::Error with one line naming the problem: a network whose input layer is not an
-// image, volume or sequence input; X of the wrong size, channel count or format; a class
+// image, volume or sequence input; X of the wrong size, channel count or format; a NaN or an
+// infinity in X (an X on the CPU: one on the GPU is not scanned, to spare a copy); a class
 // index out of range or an unknown class name; an unknown layer; a feature layer that the
 // reduction layer does not depend on, whose format differs from the input layer's, or whose
 // spatial (time) dimensions are all 1; a reduction layer without a channel dimension for a

@@ -156,7 +156,9 @@ void drawPanel(Image& image, const Panel& panel, int64_t t, const Metrics& m) {
   // Data coordinates to pixels, inset from the frame so that lines do not lie on it.
   const int64_t x0 = panel.left + m.inset, x1 = panel.left + panel.width - 1 - m.inset;
   const int64_t y0 = panel.top + m.inset, y1 = panel.top + panel.height - 1 - m.inset;
-  const auto [lo, hi] = panel.range();
+  // Not a structured binding: clang before 16 cannot capture one in a lambda (the fuzz build).
+  const auto range = panel.range();
+  const double lo = range.first, hi = range.second;
   auto xOf = [&](int64_t step) {  // step 0-based
     if (t == 1) return (x0 + x1) / 2;
     return x0 + static_cast<int64_t>(std::lround(static_cast<double>(step) * (x1 - x0) / (t - 1)));

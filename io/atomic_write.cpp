@@ -64,7 +64,8 @@ void StagedFiles::stage(const std::string& path, const std::string& who,
     const int error = errno;  // set by the failed open(2) underneath the stream
     const fs::path dir = fs::path(path).parent_path();
     if (!dir.empty() && !fs::is_directory(dir, ec))
-      fail(who, ": ", path, ": cannot create the file: the directory ", dir.string(), " does not exist");
+      fail(who, ": ", path, ": cannot create the file: ", dir.string(),
+           fs::exists(dir, ec) ? " is not a directory" : " does not exist");
     fail(who, ": ", path, ": cannot create the file (", std::strerror(error), ")");
   }
   try {

@@ -5,13 +5,16 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string_view>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "io/atomic_write.h"
 #include "io/file_check.h"
 
@@ -28,6 +31,12 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #define STBI_FAILURE_USERMSG
+// Only the decoders for the formats that images for networks come in. stb_image's GIF, PSD,
+// TGA, HDR and PIC decoders are compiled out: they are rarely needed, and each has had
+// memory-safety bugs reachable from a crafted file; dlcam names the format and refuses it.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
@@ -42,11 +51,14 @@ namespace {
 
 std::string readFileBytes(const std::string& path) {
   requireReadableFile(path, "image");
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > static_cast<uintmax_t>(INT64_MAX / 2)) fail("readImage: ", path, ": the file is too large");
+  if (!ec) checkMemoryCap(static_cast<int64_t>(size), Device::CPU, detail::cat("readImage: ", path, ": reading the file"));
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("readImage: ", path, ": cannot open the file (", std::strerror(errno), ")");
   std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) fail("readImage: ", path, ": reading the file failed");
-  if (bytes.empty()) fail("readImage: ", path, ": the file is empty");
   return bytes;
 }
 
@@ -79,6 +91,7 @@ class PnmReader {
       if (bytes_.size() - pos_ < static_cast<size_t>(samples))
         truncated(detail::cat(samples, " samples cannot fit in the ", bytes_.size() - pos_, " bytes left"));
       Image image(height, width, channels);
+      image.bitsPerSample = maxval > 255 ? 16 : 8;
       for (int64_t i = 0; i < samples; ++i) {
         const int64_t value = number("sample", 65535);
         if (value < 0) truncated(detail::cat("expected ", samples, " samples, found ", i));
@@ -94,6 +107,7 @@ class PnmReader {
     if (bytes_.size() - pos_ < needed)
       truncated(detail::cat("the samples need ", needed, " bytes, the file has ", bytes_.size() - pos_));
     Image image(height, width, channels);
+    image.bitsPerSample = maxval > 255 ? 16 : 8;
     const auto* raw = reinterpret_cast<const unsigned char*>(bytes_.data() + pos_);
     for (int64_t i = 0; i < samples; ++i) {
       const int64_t value = bytesPerSample == 1 ? raw[i] : raw[2 * i] << 8 | raw[2 * i + 1];  // big-endian
@@ -166,17 +180,92 @@ class PnmReader {
   size_t pos_ = 0;
 };
 
-Image decodeWithStb(const std::string& path, const std::string& bytes) {
+uint8_t byteAt(std::string_view bytes, size_t i) { return i < bytes.size() ? static_cast<uint8_t>(bytes[i]) : 0; }
+
+// stb_image 2.27 (Debian 12's) does not check that a JPEG Huffman table (a DHT segment)
+// defines at most 256 codes, and writes past the end of its table when one defines more
+// (found by fuzz/fuzz_image; stb 2.28 checks). Every table is checked here first, read the
+// way stb reads it: 17 bytes of header and code counts, then the codes, for as long as the
+// segment's length lasts (bytes past the end of the file read as 0, as stb reads them).
+void checkJpegHuffmanTables(const std::string& path, std::string_view bytes) {
+  // stb skips any number of 0xFF fill bytes before a marker, the first one (SOI) too.
+  size_t pos = 0;
+  while (pos < bytes.size() && byteAt(bytes, pos) == 0xFF) ++pos;
+  if (pos == 0 || byteAt(bytes, pos) != 0xD8) return;  // not a JPEG
+  ++pos;
+  while (pos + 1 < bytes.size()) {
+    const uint8_t marker = byteAt(bytes, pos + 1);
+    // Outside marker segments (the entropy-coded data after SOS), a marker is 0xFF followed by
+    // neither 0x00 (a stuffed 0xFF byte), 0xFF (fill) nor a restart marker (0xD0-0xD7).
+    if (byteAt(bytes, pos) != 0xFF || marker == 0x00 || marker == 0xFF || (marker >= 0xD0 && marker <= 0xD7) ||
+        marker == 0x01) {
+      ++pos;
+      continue;
+    }
+    if (marker == 0xD9) return;  // end of image
+    const int64_t length = byteAt(bytes, pos + 2) << 8 | byteAt(bytes, pos + 3);
+    if (marker != 0xC4) {
+      pos += 2 + static_cast<size_t>(length);
+      continue;
+    }
+    size_t p = pos + 4;
+    for (int64_t left = length - 2; left > 0 && p < bytes.size();) {
+      int64_t codes = 0;
+      for (size_t i = 1; i <= 16; ++i) codes += byteAt(bytes, p + i);
+      if (codes > 256)
+        fail("readImage: ", path, ": cannot decode the image (corrupt JPEG: a Huffman table defines ", codes,
+             " codes, at most 256 are possible)");
+      p += 17 + static_cast<size_t>(codes);
+      left -= 17 + codes;
+    }
+    pos = p;
+  }
+}
+
+// The formats whose stb decoders are compiled out, by their signatures: refused by name.
+void refuseUnsupportedFormat(const std::string& path, std::string_view bytes) {
+  const char* format = bytes.starts_with("GIF87a") || bytes.starts_with("GIF89a") ? "GIF"
+                       : bytes.starts_with("8BPS")                                ? "PSD"
+                       : bytes.starts_with("#?RADIANCE") || bytes.starts_with("#?RGBE") ? "HDR"
+                       : bytes.starts_with("\x53\x80\xF6\x34")                   ? "PIC"
+                                                                                  : nullptr;
+  if (format)
+    fail("readImage: ", path, ": ", format, " images are not supported (dlcam reads PNG, JPEG, BMP, PGM and PPM)");
+}
+
+Image decodeWithStb(const std::string& path, std::string_view bytes) {
+  refuseUnsupportedFormat(path, bytes);
+  checkJpegHuffmanTables(path, bytes);
   if (bytes.size() > static_cast<size_t>(INT_MAX))
     fail("readImage: ", path, ": the file has ", bytes.size(), " bytes; stb_image reads at most 2 GB");
   int width = 0, height = 0, channels = 0;
+  // The size the header declares, checked against the memory cap before stb allocates for it
+  // (a few bytes of PNG or JPEG header can declare a 16384×16384 image).
+  const auto* data8 = reinterpret_cast<const stbi_uc*>(bytes.data());
+  const int size = static_cast<int>(bytes.size());
+  if (stbi_info_from_memory(data8, size, &width, &height, &channels)) {
+    const int64_t bits = stbi_is_16_bit_from_memory(data8, size) ? 16 : 8;
+    // stb's decoders hold the decoded samples (16-bit ones first as 16-bit) and, for PNG,
+    // the filtered rows beside them.
+    // stb's BMP header reader gives a top-down image's height as stored: negative.
+    const int64_t h = std::llabs(int64_t{height}), w = std::llabs(int64_t{width});
+    int64_t decoded = 0;
+    if (__builtin_mul_overflow(w, h, &decoded) || __builtin_mul_overflow(decoded, 2 * channels * (bits / 8), &decoded))
+      decoded = -1;  // checkMemoryCap: "more than 8 EiB"
+    checkMemoryCap(decoded, Device::CPU,
+                   detail::cat("readImage: ", path, ": decoding a ", h, "×", w, " image with ", channels, " channels"));
+  }
   // Channels as stored (0 asks for no conversion); 16-bit samples become 8-bit (stb keeps the
   // high byte).
-  stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()),
-                                        &width, &height, &channels, 0);
-  if (!data) fail("readImage: ", path, ": cannot decode the image (stb_image: ", stbi_failure_reason(), ")");
+  stbi_uc* data = stbi_load_from_memory(data8, size, &width, &height, &channels, 0);
+  if (!data) {
+    const std::string reason = stbi_failure_reason();
+    fail("readImage: ", path, ": cannot decode the image (stb_image: ", reason, ")",
+         reason.find("known type") != std::string::npos ? "; dlcam reads PNG, JPEG, BMP, PGM and PPM" : "");
+  }
   const std::unique_ptr<stbi_uc, void (*)(void*)> owner(data, stbi_image_free);
   Image image(height, width, channels);
+  if (stbi_is_16_bit_from_memory(data8, size)) image.bitsPerSample = 16;
   std::copy_n(data, image.pixels.size(), image.pixels.begin());
   return image;
 }
@@ -187,9 +276,10 @@ uint8_t luma(uint8_t r, uint8_t g, uint8_t b) { return static_cast<uint8_t>((r *
 
 // stb_image's channel conversions, done here for every format so that they are the same for
 // all of them (stb's JPEG decoder, asked for gray, returns the JPEG's own luma instead).
-Image convertChannels(Image in, int64_t channels) {
+Image convertStoredChannels(Image in, int64_t channels) {
   if (channels == in.channels) return in;
   Image out(in.height, in.width, channels);
+  out.bitsPerSample = in.bitsPerSample;
   const bool color = in.channels >= 3, alpha = in.channels == 2 || in.channels == 4;
   const int64_t pixels = in.height * in.width;
   for (int64_t i = 0; i < pixels; ++i) {
@@ -237,14 +327,28 @@ void checkImage(const Image& image, const char* what) {
     fail(what, ": a ", h, "×", w, "×", c, " image needs ", count, " pixel values, it holds ", image.pixels.size());
 }
 
+Image convertChannels(Image image, int channels) {
+  if (channels < 1 || channels > 4) fail("convertChannels: channels must be 1 to 4, got ", channels);
+  checkImage(image, "convertChannels");
+  return convertStoredChannels(std::move(image), channels);
+}
+
+Image decodeImage(std::span<const uint8_t> bytes, int channels, const std::string& name) {
+  if (channels < 0 || channels > 4)
+    fail("readImage: ", name, ": channels must be 0 (as stored) or 1 to 4, got ", channels);
+  if (bytes.empty()) fail("readImage: ", name, ": the file is empty");
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (text.starts_with("P1") || text.starts_with("P4"))
+    fail("readImage: ", name, ": PBM bitmaps (P1, P4) are not supported; save the image as PGM or PNG");
+  Image image = PnmReader::handles(text) ? PnmReader(name, text).read() : decodeWithStb(name, text);
+  return channels == 0 ? image : convertStoredChannels(std::move(image), channels);
+}
+
 Image readImage(const std::string& path, int channels) {
   if (channels < 0 || channels > 4)
     fail("readImage: ", path, ": channels must be 0 (as stored) or 1 to 4, got ", channels);
   const std::string bytes = readFileBytes(path);
-  if (bytes.starts_with("P1") || bytes.starts_with("P4"))
-    fail("readImage: ", path, ": PBM bitmaps (P1, P4) are not supported; save the image as PGM or PNG");
-  Image image = PnmReader::handles(bytes) ? PnmReader(path, bytes).read() : decodeWithStb(path, bytes);
-  return channels == 0 ? image : convertChannels(std::move(image), channels);
+  return decodeImage({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, channels, path);
 }
 
 void writePng(const std::string& path, const Image& image) {

@@ -1,5 +1,6 @@
-// Image files: reading PNG, JPEG, BMP, PGM/PPM (and the other formats stb_image reads) and
-// writing PNG, with Debian's stb (libstb-dev).
+// Image files: reading PNG, JPEG, BMP and PGM/PPM, and writing PNG, with Debian's stb
+// (libstb-dev). GIF, PSD, TGA, HDR and PIC, which stb_image could read, are refused: their
+// decoders are compiled out (io/image.cpp says why).
 //
 //   Image img = readImage("dog.jpg");          // as stored: 1 (gray), 2, 3 (RGB) or 4 channels
 //   Image rgb = readImage("dog.jpg", 3);        // converted to RGB (gray is replicated)
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ struct Image {
   int64_t width = 0;
   int64_t channels = 0;         // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
   std::vector<uint8_t> pixels;  // height·width·channels, interleaved, row-major
+  int bitsPerSample = 8;        // as stored in the file (16: read as 8-bit); 8 for a made image
 
   Image() = default;
   // A black image (all zeros) of this size. Throws dlcam::Error, before allocating anything,
@@ -43,8 +46,18 @@ struct Image {
 // reads neither the plain ones nor 16-bit raw ones correctly): samples are scaled from
 // 0…maxval to 0…255 and rounded. Throws dlcam::Error, one line naming the path, when the file
 // is missing ("no such file"), empty or unreadable, when stb cannot decode it (with stb's
-// reason), for a malformed or truncated PGM/PPM, or when channels is outside 0…4.
+// reason), for a GIF, PSD, HDR or PIC file, for a malformed or truncated PGM/PPM, when the
+// decoded image would not fit under the memory cap (core/limits.h), or when channels is
+// outside 0…4.
 Image readImage(const std::string& path, int channels = 0);
+// The same for an image file's bytes held in memory; `name` stands for the path in messages.
+// The size an image's header declares is checked against the memory cap (core/limits.h)
+// before any pixel is allocated.
+Image decodeImage(std::span<const uint8_t> bytes, int channels = 0, const std::string& name = "<memory>");
+
+// The image with `channels` (1…4) channels, converted as readImage converts. Throws
+// dlcam::Error for a channel count outside 1…4.
+Image convertChannels(Image image, int channels);
 
 // Throws dlcam::Error "<what>: <why>" unless the image is non-empty (height and width ≥ 1) with
 // 1 to 4 channels and height·width·channels pixel values.

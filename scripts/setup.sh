@@ -10,6 +10,11 @@ set -euo pipefail
 # the Fashion-MNIST classifier and the rotation regression are trained and tested on.
 packages=(build-essential cmake libeigen3-dev doctest-dev libstb-dev libbenchmark-dev
   python3-numpy python3-torch python3-torchvision python3-onnx libonnx-testdata dataset-fashion-mnist)
+# scripts/fuzz.sh passes --fuzz: clang with libFuzzer and its sanitizer runtimes, and LLVM's
+# OpenMP for clang.
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev libomp-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -426,6 +426,17 @@ std::string scoreText(double v) {
 
 }  // namespace cli
 
+namespace {
+
+// An error message as one line of stderr: line breaks (a file name or a quoted value may hold
+// one) become spaces.
+std::string oneLine(std::string text) {
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+}  // namespace
+
 int runDlcam(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
   using namespace cli;
   const Command* command = nullptr;
@@ -466,23 +477,23 @@ int runDlcam(std::vector<std::string> args, std::ostream& out, std::ostream& err
     }
     return command->run(parsed, out, err);
   } catch (const UsageError& e) {
-    err << "dlcam: error: " << e.what() << "\n";
-    if (command)
-      err << usageLine(*command) << "Run 'dlcam help " << command->name << "' for its arguments and options.\n";
-    else
-      err << "usage: dlcam COMMAND [arguments] [options]\nRun 'dlcam --help' for the commands.\n";
+    // One line, as for every error: the message, then where the usage is.
+    std::string usage = command ? usageLine(*command) : "usage: dlcam COMMAND [arguments] [options]\n";
+    usage.pop_back();
+    err << "dlcam: error: " << oneLine(e.what()) << " (" << usage << "; see 'dlcam "
+        << (command ? "help " + command->name : std::string("--help")) << "')\n";
     return 2;
   } catch (const Error& e) {
-    err << "dlcam: error: " << e.what() << "\n";
+    err << "dlcam: error: " << oneLine(e.what()) << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
     err << "dlcam: error: out of memory\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "dlcam: internal error: " << e.what() << "\n(this is a bug in dlcam; please report it)\n";
+    err << "dlcam: internal error: " << oneLine(e.what()) << " (a bug in dlcam; please report it)\n";
     return 1;
   } catch (...) {
-    err << "dlcam: internal error: unknown exception\n(this is a bug in dlcam; please report it)\n";
+    err << "dlcam: internal error: unknown exception (a bug in dlcam; please report it)\n";
     return 1;
   }
 }

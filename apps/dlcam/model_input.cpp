@@ -90,7 +90,10 @@ void readImageInput(PreparedInput& in, const std::vector<int64_t>& declared, con
   const int64_t channels = declared[1];
   // Gray and RGB models get the image converted (gray replicated, RGB to luma); for any other
   // channel count the file must have it.
-  in.original = readImage(in.path, channels == 1 || channels == 3 ? static_cast<int>(channels) : 0);
+  Image stored = readImage(in.path);
+  in.fileChannels = stored.channels;
+  in.original = channels == 1 || channels == 3 ? convertChannels(std::move(stored), static_cast<int>(channels))
+                                               : std::move(stored);
   if (channels > 0 && in.original.channels != channels)
     fail("image '", in.path, "' has ", in.original.channels, " channels (", channelsName(in.original.channels),
          "), but the model's input takes ", channels);
@@ -120,10 +123,44 @@ void readImageInput(PreparedInput& in, const std::vector<int64_t>& declared, con
   in.display = x;
 }
 
+// The first element of t that is NaN or ±Inf, by its offset in memory; -1 when all are finite.
+int64_t firstNonFinite(const Tensor& t) {
+  int64_t found = -1;
+  visitFloat(t.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    const T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel() && found < 0; ++i)
+      if (!std::isfinite(p[i])) found = i;
+  });
+  return found;
+}
+
+// Throws unless every value of the file is finite: a NaN or an infinity makes every score and
+// map NaN. The index is NumPy's, 0-based, over the file's shape (in.storedShape): t holds the
+// file's elements with its first dim varying fastest (NpyIndexing::Same) or its last
+// (NpyIndexing::Reversed, C order).
+void requireFinite(const PreparedInput& in, const Tensor& t, bool firstDimFastest) {
+  const int64_t at = firstNonFinite(t);
+  if (at < 0) return;
+  std::vector<int64_t> index(in.storedShape.size());
+  int64_t rest = at;
+  for (size_t k = 0; k < index.size(); ++k) {
+    const size_t d = firstDimFastest ? k : index.size() - 1 - k;
+    index[d] = rest % in.storedShape[d];
+    rest /= in.storedShape[d];
+  }
+  const double value = visitFloat(t.dtype(), [&](auto zero) { return static_cast<double>(t.data<decltype(zero)>()[at]); });
+  std::string where;
+  for (size_t d = 0; d < index.size(); ++d) where += (d ? ", " : "") + std::to_string(index[d]);
+  fail("input '", in.path, "' holds ", std::isnan(value) ? "NaN" : value > 0 ? "Inf" : "-Inf", " at [", where,
+       "] (NumPy's index); dlcam needs finite input values");
+}
+
 void readNpyInput(PreparedInput& in, const std::vector<int64_t>& declared, const InputOptions& options) {
   if (options.inputFormat) {
     const Tensor t = readNpy(in.path, NpyIndexing::Same);
     in.storedShape = t.shape().dims();
+    requireFinite(in, t, true);
     if (static_cast<int>(options.inputFormat->size()) < t.rank())
       throw UsageError(detail::cat("--input-format '", *options.inputFormat, "' labels ", options.inputFormat->size(),
                                    " dimensions, but '", in.path, "' has ", t.rank(), " (",
@@ -134,6 +171,7 @@ void readNpyInput(PreparedInput& in, const std::vector<int64_t>& declared, const
   }
   const Tensor t = readNpy(in.path);  // ONNX order: the file's shape reversed
   in.storedShape.assign(t.shape().dims().rbegin(), t.shape().dims().rend());
+  requireFinite(in, t, false);
   std::vector<int64_t> shape = in.storedShape;
   if (shape.size() + 1 == declared.size()) {
     shape.insert(shape.begin(), 1);
@@ -333,8 +371,19 @@ std::vector<std::string> describePreparation(const PreparedInput& input, const I
   std::vector<std::string> lines;
   const std::string stored = detail::sizesText(input.storedShape);
   if (input.image) {
-    lines.push_back(detail::cat(input.path, ": ", input.original.height, "×", input.original.width, " ",
-                                channelsName(input.original.channels), " image (h×w), values 0…255"));
+    // What the file holds, then what became of it: "12×16 16-bit gray image (h×w), read as
+    // 8-bit, gray replicated to RGB, values 0…255" (readImage says how 16-bit samples become
+    // 8-bit: a PNG's keep their high byte, a PGM/PPM's are scaled).
+    const Image& image = input.original;
+    std::string converted;
+    if (image.bitsPerSample > 8) converted += ", read as 8-bit";
+    if (input.fileChannels <= 2 && image.channels >= 3) converted += ", gray replicated to RGB";
+    if (input.fileChannels >= 3 && image.channels <= 2) converted += ", converted to gray (luma)";
+    if ((input.fileChannels == 2 || input.fileChannels == 4) && image.channels != 2 && image.channels != 4)
+      converted += ", alpha dropped";
+    lines.push_back(detail::cat(input.path, ": ", image.height, "×", image.width, " ",
+                                image.bitsPerSample > 8 ? "16-bit " : "", channelsName(input.fileChannels),
+                                " image (h×w)", converted, ", values 0…255"));
     if (input.resized)
       lines.push_back(detail::cat("resized to ", input.x.size(0), "×", input.x.size(1),
                                   " (bicubic, antialiased, rounded to 0…255, as MATLAB's imresize)"));

@@ -43,7 +43,8 @@ struct InputOptions {
 struct PreparedInput {
   std::string path;
   bool image = false;          // an image file (else an .npy array)
-  Image original;              // image: as read (the overlay's background)
+  Image original;              // image: as read, in the model's channels (the overlay's background)
+  int64_t fileChannels = 0;    // image: the channels the file holds
   std::vector<int64_t> storedShape;  // image h×w×c as read; .npy: the file's shape
   bool batchAdded = false;     // .npy in the model's layout without its N
   bool resized = false;        // image: resized to x's H×W

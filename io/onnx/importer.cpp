@@ -62,6 +62,9 @@ class Importer {
       fail("ONNX opset ", opset_, " is not supported: dlcam imports opsets ", kMinOpset, " to ", kMaxOpset,
            " (re-export with e.g. opset_version=17)");
     const Graph& g = model_.graph;
+    if (static_cast<int64_t>(g.nodes.size()) > options_.maxNodes)
+      fail("the graph has ", g.nodes.size(), " nodes; dlcam imports at most ", options_.maxNodes,
+           " (ImportOptions::maxNodes)");
     for (const Node& node : g.nodes)
       for (const auto* names : {&node.inputs, &node.outputs}) tensorNames_.insert(names->begin(), names->end());
     for (const ValueInfo& v : g.inputs) tensorNames_.insert(v.name);

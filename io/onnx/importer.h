@@ -46,6 +46,11 @@ struct ImportOptions {
   // Graph inputs to bind to constants (by name). ONNX conformance tests pass weights as
   // extra graph inputs; binding them leaves one real input.
   std::map<std::string, TensorProto> constantInputs;
+  // The most nodes a graph may have. The largest vision networks have a few thousand; a graph
+  // of more is far more likely corrupt or hostile than real. Import, inference and gradients
+  // walk the graph without recursion, so a deep graph under this limit cannot overflow the
+  // stack.
+  int64_t maxNodes = 100'000;
 };
 
 Network importNetwork(const std::string& path, const ImportOptions& options = {});

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <numeric>
 
 #include "autodiff/shape_ops.h"
@@ -95,8 +94,11 @@ std::vector<int64_t> spatialToOnnx(std::vector<int64_t> values) {
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
   to = std::min(to, shape.size());
   from = std::min(from, to);
-  return std::accumulate(shape.begin() + static_cast<std::ptrdiff_t>(from), shape.begin() + static_cast<std::ptrdiff_t>(to),
-                         int64_t{1}, std::multiplies<>());
+  int64_t n = 1;
+  for (size_t d = from; d < to; ++d)
+    if (__builtin_mul_overflow(n, shape[d], &n))
+      fail("shape ", detail::bracketed(shape), " has more elements than fit in int64");
+  return n;
 }
 
 std::string shapeText(const std::vector<int64_t>& shape) { return detail::bracketed(shape); }

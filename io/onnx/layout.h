@@ -47,7 +47,8 @@ std::vector<int64_t> spatialToDlcam(std::vector<int64_t> values);
 // The inverse: dlcam's S order → ONNX order (the exporter's direction).
 std::vector<int64_t> spatialToOnnx(std::vector<int64_t> values);
 
-// The product of shape[from, to) (1 for an empty range): element counts of ONNX shapes.
+// The product of shape[from, to) (1 for an empty range): element counts of ONNX shapes. Throws
+// dlcam::Error when it does not fit in int64 (a corrupt or hostile shape).
 int64_t product(const std::vector<int64_t>& shape, size_t from = 0, size_t to = SIZE_MAX);
 // "[2 3 4]", as errors write ONNX shapes.
 std::string shapeText(const std::vector<int64_t>& shape);

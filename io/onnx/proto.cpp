@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/limits.h"
 #include "io/onnx/wire.h"
 
 namespace dlcam::onnx {
@@ -486,6 +487,8 @@ std::vector<uint8_t> readFile(const std::string& path, const char* what) {
     fail("cannot open ", what, " '", path, "': ", ec ? ec.message() : "not a regular file");
   const uintmax_t size = std::filesystem::file_size(path, ec);
   if (ec) fail("cannot open ", what, " '", path, "': ", ec.message());
+  if (size > static_cast<uintmax_t>(INT64_MAX)) fail("cannot read ", what, " '", path, "': the file is too large");
+  checkMemoryCap(static_cast<int64_t>(size), Device::CPU, detail::cat("reading ", what, " '", path, "'"));
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open ", what, " '", path, "'");
   // One read into a buffer of the file's size: an istreambuf_iterator copy goes byte by byte.

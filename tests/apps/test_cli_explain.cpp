@@ -444,7 +444,7 @@ TEST_CASE("dlcam explain usage errors: exit code 2 with the usage") {
   CHECK(run({"explain", model, input, "--alpha", "2"}).err.find("--alpha expects a number from 0 to 1") !=
         std::string::npos);
   CHECK(run({"explain", model, input, "--upsampling", "cubic"})
-            .err.starts_with("dlcam: error: --upsampling expects bicubic, nearest or none, got 'cubic'\n"));
+            .err.starts_with("dlcam: error: --upsampling expects bicubic, nearest or none, got 'cubic' (usage: dlcam explain MODEL INPUT [options]; see 'dlcam help explain')\n"));
   CHECK(run({"explain", model}).err.find("'explain' needs INPUT") != std::string::npos);
 }
 

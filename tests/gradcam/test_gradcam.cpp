@@ -274,13 +274,19 @@ TEST_CASE("gradCAM targets: reduction function, predicted class, class labels") 
   }
   SUBCASE("predicted: NaN scores rank last") {
     // A network whose output is its input's channel means (1×1×3×B: the scores keep leading
-    // sizes of 1): observation 0's channel 0 is NaN.
+    // sizes of 1). X must be finite (gradCAM refuses NaN input), so the NaN comes from the
+    // input layer's 'zerocenter' mean, NaN at pixel (1, 1) of channel 0: channel 0's score is
+    // NaN in both observations.
+    std::vector<float> meanValues(12, 0.0f);
+    meanValues[0] = std::nanf("");
     Network means;
-    means.add(std::make_shared<ImageInputLayer>("input", ImageInputOptions{.size = {2, 2, 3}}));
+    means.add(std::make_shared<ImageInputLayer>(
+        "input", ImageInputOptions{.size = {2, 2, 3},
+                                   .normalization = {.kind = Normalization::ZeroCenter,
+                                                     .mean = Array::fromValues<float>({2, 2, 3}, meanValues)}}));
     means.add(std::make_shared<GlobalAveragePoolingLayer>("gap", 2));  // the feature layer is the input
     means.initialize();
     std::vector<float> v(24, 0.5f);
-    v[0] = std::nanf("");  // observation 0, channel 0
     v[2 * 2 * 2 + 1] = 2.0f;  // observation 0, channel 2 is the largest real score
     v[12 + 4 + 3] = 3.0f;     // observation 1, channel 1
     GradCamResult r = gradCAM(means, Array::fromValues<float>({2, 2, 3, 2}, v, "SSCB"), CamTarget::predicted(),
