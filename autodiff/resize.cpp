@@ -49,11 +49,12 @@ Array resize(const Array& x, const std::vector<int64_t>& outputSize, const Resiz
   // the output's sizes) are built for it.
   std::vector<int64_t> outDims = x.shape().dims();
   for (size_t k = 0; k < dims.size(); ++k) outDims[static_cast<size_t>(dims[k])] = outputSize[k];
-  const Shape outShape(outDims);
-  int64_t outBytes = 0;
-  if (__builtin_mul_overflow(outShape.numel(), static_cast<int64_t>(sizeOf(x.dtype())), &outBytes)) outBytes = -1;
+  int64_t outBytes = static_cast<int64_t>(sizeOf(x.dtype()));
+  for (int64_t size : outDims)
+    if (outBytes >= 0 && __builtin_mul_overflow(outBytes, size, &outBytes)) outBytes = -1;  // "more than 8 EiB"
   if (!fitsMemoryCap(outBytes, x.device()))
-    checkMemoryCap(outBytes, x.device(), detail::cat("resize: the ", dtypeName(x.dtype()), " output of shape ", outShape.str()));
+    checkMemoryCap(outBytes, x.device(), detail::cat("resize: the ", dtypeName(x.dtype()), " output of size ",
+                                                     detail::sizesText(outDims)));
 
   kc::ResizeParams params;
   params.dims = dims;

@@ -124,9 +124,14 @@ ScopedMemoryCap::~ScopedMemoryCap() { setMemoryCap(previous_); }
 namespace detail {
 
 void reserveTensorBytes(int64_t bytes, Device device, const std::string& what) {
-  checkMemoryCap(bytes, device, what);
+  // Compare-and-swap, so that threads allocating at once cannot pass the cap together.
   Counters& c = countersFor(device);
-  const int64_t now = c.inUse.fetch_add(bytes) + bytes;
+  const int64_t cap = memoryCap();
+  int64_t inUse = c.inUse.load();
+  do {
+    if (bytes < 0 || bytes > cap || inUse > cap - bytes) checkMemoryCap(bytes, device, what);  // throws
+  } while (!c.inUse.compare_exchange_weak(inUse, inUse + bytes));
+  const int64_t now = inUse + bytes;
   int64_t peak = c.peak.load();
   while (now > peak && !c.peak.compare_exchange_weak(peak, now)) {
   }

@@ -11,9 +11,10 @@
 //   dlcam::setMemoryCap(2LL << 30);               // 2 GiB, for this process
 //   DLCAM_MEMORY_CAP=2G dlcam explain net.onnx …  // the same, from the environment
 //
-// The default is the machine's physical memory: a file can never ask for more than the
-// machine has. The cap bounds tensors, the largest allocations by far; it does not count a
-// file's own bytes while it is read, nor the GPU backend's cached free blocks.
+// The default is the machine's physical memory (a container's own memory limit is not
+// read), for CPU and GPU tensors alike, each counted apart; GPU tensors are bounded by the
+// GPU's memory too. The cap bounds tensors, the largest allocations by far; it does not count
+// a file's own bytes while it is read, nor the GPU backend's cached free blocks.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +24,9 @@
 
 namespace dlcam {
 
-// The cap in bytes: the value of setMemoryCap if called, else DLCAM_MEMORY_CAP (read once; a
-// value that is not a size is an error on first use), else the physical memory.
+// The cap in bytes: the value of setMemoryCap if called, else DLCAM_MEMORY_CAP (read at the
+// first allocation; a value that is not a size makes every allocation throw dlcam::Error
+// quoting it), else the physical memory.
 int64_t memoryCap();
 // Sets the cap (bytes > 0) for the whole process; throws dlcam::Error otherwise.
 void setMemoryCap(int64_t bytes);
@@ -43,8 +45,9 @@ void resetPeakTensorBytes(Device device);
 
 // Whether `bytes` more fit under the cap on `device` beside what live tensors hold.
 bool fitsMemoryCap(int64_t bytes, Device device);
-// Throws dlcam::Error "<what> needs <size>, over dlcam's memory cap of <cap> (<in use> in use;
-// …)" unless `bytes` more fit under the cap on `device` beside what live tensors hold.
+// Throws dlcam::Error "<what> needs <size>, over dlcam's memory cap of <cap> (<size> in use);
+// raise it with …" (the part in parentheses when tensors are alive) unless `bytes` more fit
+// under the cap on `device` beside what live tensors hold.
 void checkMemoryCap(int64_t bytes, Device device, const std::string& what);
 
 // Sets the cap for a scope and restores the previous one (tests, fuzzers).

@@ -140,11 +140,11 @@ LayerChoice chooseLayers(const NetView& view, const std::string& featureLayer, c
 
 // X labelled and shaped as the input layer takes it: its canonical format, with B.
 // A NaN or an infinity in X makes every score and every map NaN: an error instead, naming the
-// first one by its 1-based subscripts (MATLAB's). An X on the GPU is not scanned (that would
-// cost a copy to the host on every call); its NaNs come back as NaN maps.
-void requireFinite(const Array& x) {
-  if (x.device() != Device::CPU) return;
-  const Tensor& t = x.value();
+// first one by its 1-based subscripts into X as given (MATLAB's). An X on the GPU is not
+// scanned (that would cost a copy to the host on every call); its NaNs come back as NaN maps.
+void requireFinite(const Array& X) {
+  if (!X.defined() || X.device() != Device::CPU) return;
+  const Tensor& t = X.value();
   visitFloat(t.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* p = t.data<T>();
@@ -157,11 +157,12 @@ void requireFinite(const Array& x) {
       rest /= t.shape()[d];
     }
     fail("gradCAM: X(", subscripts, ") is ", std::isnan(*bad) ? "NaN" : *bad > 0 ? "Inf" : "-Inf", " (X is ",
-         ActivationInfo{x.shape(), x.format()}.str(), "); gradCAM needs finite input values");
+         detail::sizesText(t.shape().dims()), "); gradCAM needs finite input values");
   });
 }
 
 Array labelInput(const Array& X, const InputLayer& input, const std::string& inputDataFormats) {
+  requireFinite(X);
   const DimFormat& want = input.inputInfo().format;  // SSCB, SSSCB or CBT
   Array x;
   if (X.format().isFormatted()) {
@@ -211,7 +212,6 @@ Array labelInput(const Array& X, const InputLayer& input, const std::string& inp
            label == 'C' ? "channel count" : "spatial size", " differs)");
     if (x.size(d) == 0) fail("gradCAM: X is ", given.str(), ", which is empty");
   }
-  requireFinite(x);
   return x;
 }
 

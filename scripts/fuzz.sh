@@ -8,7 +8,8 @@
 # each corpus from the test fixtures, and runs every target for SECONDS seconds, as many at
 # once as there are cores. The corpora grow in build-fuzz/corpus/<target>/ and are kept
 # between runs. A crash, hang (over 30 s for one input), leak or out-of-memory input is saved
-# in build-fuzz/findings/<target>/ and makes the script exit 1; replay one with
+# in build-fuzz/findings/<target>/ and makes the script exit 1 (libFuzzer stops that target
+# at its first finding); replay one with
 # `build-fuzz/fuzz/fuzz_<target> FILE`, then add it to tests/fixtures/fuzz/<target>/, where
 # tests/io/test_fuzz_regressions.cpp replays it on every test run.
 set -euo pipefail
@@ -46,10 +47,12 @@ run() {  # run TARGET: SECONDS of fuzzing, its log in build-fuzz/logs/TARGET.log
   mkdir -p "build-fuzz/findings/$t" build-fuzz/logs
   local dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
-  build-fuzz/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+  build-fuzz/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=30 -report_slow_units=30 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="build-fuzz/findings/$t/" "${dict[@]}" "build-fuzz/corpus/$t" >"build-fuzz/logs/$t.log" 2>&1
 }
 echo "fuzz: ${targets[*]}, $seconds s each, $cores at a time; logs in build-fuzz/logs/"
+mkdir -p build-fuzz/logs
+touch build-fuzz/logs/.start  # findings newer than this are this run's
 pids=()
 for t in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$cores" ]; do sleep 1; done
@@ -65,7 +68,7 @@ for t in "${targets[@]}"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
   took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
-  findings=$(find "build-fuzz/findings/$t" -type f | wc -l)
+  findings=$(find "build-fuzz/findings/$t" -type f -newer build-fuzz/logs/.start | wc -l)
   printf '%-6s %8s %12s %8s %8s  %s\n' "$t" "${took:-?}" "${runs:-?}" "${rate:-?}" \
     "$(find "build-fuzz/corpus/$t" -type f | wc -l)" "$findings"
   [ "$findings" -eq 0 ] || status=1

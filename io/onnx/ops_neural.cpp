@@ -68,8 +68,13 @@ Padding padding(const NodeContext& c, int k, const std::vector<int64_t>& window,
              "takes any length; import with a fixed length: ImportOptions::inputShape (dlcam --input-shape)");
     std::vector<int64_t> in = spatialToDlcam(std::vector<int64_t>(c.shape(0).begin() + 2, c.shape(0).end()));
     for (size_t d = 0; d < static_cast<size_t>(k); ++d) {
-      int64_t out = (in[d] + stride[d] - 1) / stride[d];
-      int64_t total = std::max<int64_t>((out - 1) * stride[d] + (window[d] - 1) * dilation[d] + 1 - in[d], 0);
+      // ceil(in / stride) and (out − 1)·stride + span − in, ordered so that no step overflows
+      // ((out − 1)·stride < in), with the window's span checked.
+      const int64_t out = in[d] / stride[d] + (in[d] % stride[d] != 0);
+      int64_t span = 0;
+      if (__builtin_mul_overflow(window[d] - 1, dilation[d], &span) || __builtin_add_overflow(span, 1, &span))
+        c.fail(detail::cat("the window (", window[d], " with dilation ", dilation[d], ") spans more than fits in int64"));
+      const int64_t total = std::max<int64_t>(span - (in[d] - (out - 1) * stride[d]), 0);
       p.after[d] = total / 2;
       p.before[d] = total - total / 2;
     }

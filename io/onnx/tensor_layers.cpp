@@ -146,7 +146,8 @@ std::vector<int64_t> ConcatLayer::outputShape(const std::vector<std::vector<int6
     if (!fits)
       failHere(detail::cat("operands must have the same shape except along axis ", axis, ", got ",
                            shapeText(shapes[0]), " and ", shapeText(s)));
-    out[static_cast<size_t>(axis)] += s[static_cast<size_t>(axis)];
+    if (__builtin_add_overflow(out[static_cast<size_t>(axis)], s[static_cast<size_t>(axis)], &out[static_cast<size_t>(axis)]))
+      failHere(detail::cat("the operands' sizes along axis ", axis, " add up to more than fit in int64"));
   }
   return out;
 }
@@ -426,7 +427,9 @@ std::vector<int64_t> PadLayer::outputShape(const std::vector<std::vector<int64_t
   std::vector<int64_t> out(rank);
   for (size_t a = 0; a < rank; ++a) {
     const int64_t before = options_.pads[a], after = options_.pads[a + rank];
-    out[a] = in[a] + before + after;
+    if (__builtin_add_overflow(in[a], before, &out[a]) || __builtin_add_overflow(out[a], after, &out[a]))
+      failHere(detail::cat("pads ", shapeText(options_.pads), " make axis ", a, " of input ", shapeText(in),
+                           " larger than fits in int64"));
     if (out[a] < 0)
       failHere(detail::cat("pads ", shapeText(options_.pads), " crop more than axis ", a, " of input ", shapeText(in),
                            " holds"));

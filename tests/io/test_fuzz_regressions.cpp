@@ -1,6 +1,6 @@
 // Every input a fuzzer once crashed on (tests/fixtures/fuzz/<target>/, named after what it
 // broke), replayed through the fuzz target's own body (fuzz/harness.h): each must now load or
-// fail with a dlcam::Error. scripts/sanitize.sh runs this under AddressSanitizer and
+// fail with a dlcam::Error. (fuzz_npy has found nothing yet: no npy folder.) scripts/sanitize.sh runs this under AddressSanitizer and
 // UndefinedBehaviorSanitizer too, where the memory errors the fuzzers found would show.
 #include <doctest/doctest.h>
 
@@ -75,13 +75,8 @@ TEST_CASE("fuzz findings: images that once crashed the decoders now decode or fa
                        dlcam::Error);
 }
 
-TEST_CASE("fuzz findings: .npy files that once crashed readNpy now read or fail cleanly") {
-  dlcam::test::TempDir dir("fuzz_npy");
-  replay("npy", [&](std::span<const uint8_t> b) { dlcam::fuzz::npyArray(b, dir.file("x.npy")); });
-}
-
 TEST_CASE("fuzz findings: command lines that once broke a promise of dlcam's now keep it") {
   dlcam::test::TempDir dir("fuzz_cli");
   dlcam::fuzz::CommandLine cli(dlcam::test::sourceDir(), dir.path / "scratch");
-  CHECK(replay("cli", [&](std::span<const uint8_t> b) { cli.run(b); }) >= 1);
+  CHECK(replay("cli", [&](std::span<const uint8_t> b) { CHECK(cli.run(b)); }) >= 1);  // false: skipped
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/limits.h"
+#include "io/onnx/proto.h"
 #include "gradcam/gradcam.h"
 #include "io/npy.h"
 #include "io/onnx/importer.h"
@@ -73,4 +74,55 @@ TEST_CASE("load: 10,000 gradCAM calls in one process hold no memory afterwards")
   CHECK(leakedTensorBytes == 0);
   CHECK(tensorBytesInUse(Device::CPU) == tensors);
   if (!kAddressSanitizer) CHECK(growth < 4 * 1024 * 1024);
+}
+
+TEST_CASE("load: a 20,000-layer ONNX chain imports, predicts and explains without deep recursion") {
+  // x (1×3×8×8) → 20,000 ReLUs → global average pooling → flatten → y (1×3). Import, the
+  // forward pass, the tape's backward pass (from the first ReLU: 20,000 recorded ops) and
+  // freeing the tape must all walk the chain without recursing once per layer, or this
+  // overflows the stack (AddressSanitizer's larger frames make that sooner).
+  constexpr int kLayers = 20'000;
+  onnx::Model m;
+  m.irVersion = 8;
+  m.opsets = {{"", 17}};
+  m.graph.name = "chain";
+  std::string previous = "x";
+  for (int k = 0; k < kLayers; ++k) {
+    onnx::Node relu;
+    relu.name = "relu" + std::to_string(k);
+    relu.opType = "Relu";
+    relu.inputs = {previous};
+    relu.outputs = {previous = "r" + std::to_string(k)};
+    m.graph.nodes.push_back(relu);
+  }
+  onnx::Node gap, flatten;
+  gap.name = "gap", gap.opType = "GlobalAveragePool", gap.inputs = {previous}, gap.outputs = {"g"};
+  flatten.name = "flatten", flatten.opType = "Flatten", flatten.inputs = {"g"}, flatten.outputs = {"y"};
+  m.graph.nodes.push_back(gap);
+  m.graph.nodes.push_back(flatten);
+  onnx::ValueInfo x{"x", onnx::DataType::Float, true, {{1, ""}, {3, ""}, {8, ""}, {8, ""}}};
+  onnx::ValueInfo y{"y", onnx::DataType::Float, true, {{1, ""}, {3, ""}}};
+  m.graph.inputs = {x};
+  m.graph.outputs = {y};
+
+  const Network net = onnx::importNetwork(onnx::parseModel(
+      [&] {
+        const std::string bytes = onnx::serializeModel(m);
+        return std::vector<uint8_t>(bytes.begin(), bytes.end());
+      }()));
+  CHECK(net.numLayers() == kLayers + 3);  // input, the ReLUs, pooling, flatten
+  std::vector<float> values(8 * 8 * 3);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 7) - 2.5f;
+  const Array X = Array::fromValues<float>({8, 8, 3}, values, "SSC");
+  const GradCamResult r = gradCAM(net, X, 1, {.featureLayer = "relu0", .upsampling = Upsampling::None,
+                                              .executionEnvironment = ExecutionEnvironment::Cpu});
+  // The score is channel 1's mean over the 64 positions of ReLU(x). Its gradient with respect
+  // to A = ReLU(x) (the first ReLU) is 1/64 where A_1 > 0 and 0 elsewhere, so alpha_1 is the
+  // number of positive A_1 over 64², the other alphas are 0, and the map is alpha_1·A_1.
+  double alpha = 0;
+  for (int p = 0; p < 64; ++p) alpha += values[static_cast<size_t>(64 + p)] > 0 ? 1.0 / 64 / 64 : 0.0;
+  for (int p = 0; p < 64; ++p) {
+    const double a = std::max(0.0f, values[static_cast<size_t>(64 + p)]);
+    CHECK(r.map.data<float>()[p] == doctest::Approx(alpha * a).epsilon(1e-5));
+  }
 }
